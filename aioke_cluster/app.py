@@ -1,0 +1,69 @@
+"""The control plane's ASGI app: one factory, dependencies passed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import actions, audit
+from .audit_routes import router as audit_router
+from .auth.passwords import Passwords
+from .auth.routes import router as auth_router
+from .auth.schema import SCHEMA as AUTH_SCHEMA
+from .clock import Clock, SystemClock
+from .db import Database
+from .flags.routes import router as flags_router
+from .flags.store import SCHEMA as FLAGS_SCHEMA
+from .metrics import ServerMetrics
+from .middleware import RequestContextMiddleware
+from .problems import install_problem_handlers
+from .services import Services, Settings
+from .users_routes import router as users_router
+
+API = "/api/v1"
+
+
+def create_app(
+    db_path: Path | str,
+    *,
+    clock: Clock | None = None,
+    settings: Settings | None = None,
+    passwords: Passwords | None = None,
+) -> FastAPI:
+    db = Database(db_path)
+    db.migrate([AUTH_SCHEMA, actions.SCHEMA, audit.SCHEMA, FLAGS_SCHEMA])
+    metrics = ServerMetrics()
+    services = Services(
+        db=db,
+        clock=clock or SystemClock(),
+        metrics=metrics,
+        settings=settings or Settings(),
+        passwords=passwords or Passwords(),
+    )
+
+    app = FastAPI(
+        title="Aioke control plane",
+        version="1",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_problem_handlers(app)
+    for router in (auth_router, users_router, flags_router, audit_router):
+        app.include_router(router, prefix=API)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, api_prefix=API)
+    app.router.on_shutdown.append(db.close)
+    return app

@@ -1,0 +1,1 @@
+"""Authentication: Argon2id passwords, TOTP with replay protection, sessions, API keys."""
