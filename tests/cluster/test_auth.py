@@ -26,9 +26,7 @@ def test_login_gives_short_lived_tokens_and_the_user(cluster: Cluster) -> None:
     body = reply.json()
     assert 300 <= body["expires_in"] <= 900
     assert body["user"] == {"name": user.name, "roles": ["operator"]}
-    me = httpx.get(
-        f"{cluster.api}/me", headers={"Authorization": f"Bearer {body['access_token']}"}
-    )
+    me = httpx.get(f"{cluster.api}/me", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.json()["name"] == user.name
     assert me.json()["stepped_up"] is False
 
@@ -281,5 +279,29 @@ def test_metrics_count_requests_and_login_failures(cluster: Cluster) -> None:
     login(cluster, user, cluster.code(user), password="wrong password!")
     text = httpx.get(f"{cluster.url}/metrics").text
     assert 'aioke_login_failures_total{reason="bad_password"}' in text
-    assert 'aioke_http_requests_total{method="POST",route="/api/v1/auth/login",status="401"}' in text
+    assert (
+        'aioke_http_requests_total{method="POST",route="/api/v1/auth/login",status="401"}' in text
+    )
     assert "aioke_http_request_duration_seconds_bucket" in text
+
+
+def test_a_login_rehashes_a_password_when_the_parameters_change(fresh_cluster: Cluster) -> None:
+    from aioke_cluster.auth.passwords import Passwords
+
+    user = fresh_cluster.new_user("viewer")
+    services = fresh_cluster.app.state.services
+    services.passwords = Passwords(time_cost=3)
+    assert login(fresh_cluster, user, fresh_cluster.code(user)).status_code == 200
+    stored = (
+        fresh_cluster.sql()
+        .execute("SELECT password_hash FROM users WHERE name = ?", (user.name,))
+        .fetchone()[0]
+    )
+    assert ",t=3," in stored
+
+
+def test_parameters_below_owasp_minimum_are_refused() -> None:
+    from aioke_cluster.auth.passwords import Passwords
+
+    with pytest.raises(ValueError, match="OWASP"):
+        Passwords(memory_kib=8 * 1024)
