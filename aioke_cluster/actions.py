@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from . import audit
+from . import audit, events
 from .audit import canonical_json
 from .auth.principal import Principal
 from .problems import Problem
@@ -83,8 +83,10 @@ class Action:
         resource: str,
         before: Any = None,
         after: Any = None,
+        summary: str | None = None,
     ) -> audit.AuditEntry:
-        return audit.append(
+        """Append the audit row and publish the matching event, in the caller's transaction."""
+        entry = audit.append(
             conn,
             now=self.now,
             actor=self.principal.name,
@@ -95,6 +97,17 @@ class Action:
             request_id=self.request_id,
             idempotency_key=self.idempotency_key,
         )
+        events.publish(
+            conn,
+            self.services.events,
+            now=self.now,
+            kind=action,
+            resource=resource,
+            actor=self.principal.name,
+            summary=summary or f"{self.principal.name}: {action} {resource}",
+            data={"before": before, "after": after, "audit_seq": entry.seq},
+        )
+        return entry
 
     def require_step_up(self) -> None:
         if not self.principal.is_stepped_up(self.now):

@@ -8,13 +8,14 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from . import actions, audit
+from . import actions, audit, chaos, events, runbooks
 from .audit_routes import router as audit_router
 from .auth.passwords import Passwords
 from .auth.routes import router as auth_router
 from .auth.schema import SCHEMA as AUTH_SCHEMA
 from .clock import Clock, SystemClock
 from .db import Database
+from .events_routes import router as events_router
 from .flags.routes import router as flags_router
 from .flags.store import SCHEMA as FLAGS_SCHEMA
 from .metrics import ServerMetrics
@@ -34,7 +35,7 @@ def create_app(
     passwords: Passwords | None = None,
 ) -> FastAPI:
     db = Database(db_path)
-    db.migrate([AUTH_SCHEMA, actions.SCHEMA, audit.SCHEMA, FLAGS_SCHEMA])
+    db.migrate([AUTH_SCHEMA, actions.SCHEMA, audit.SCHEMA, events.SCHEMA, FLAGS_SCHEMA])
     metrics = ServerMetrics()
     services = Services(
         db=db,
@@ -53,8 +54,10 @@ def create_app(
     )
     app.state.services = services
     install_problem_handlers(app)
-    for router in (auth_router, users_router, flags_router, audit_router):
+    for router in (auth_router, users_router, flags_router, audit_router, events_router):
         app.include_router(router, prefix=API)
+    runbooks.install(app, services, prefix=API)
+    chaos.attach(app, services, prefix=API)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

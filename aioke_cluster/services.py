@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .auth.passwords import Passwords
 from .clock import Clock
 from .db import Database
+from .events import EventBus
 from .metrics import ServerMetrics
+
+if TYPE_CHECKING:  # the engine's package imports this module
+    from .chaos.engine import ChaosEngine
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,10 @@ class Settings:
     lockout_base_seconds: int = 60
     lockout_max_seconds: int = 3600
     totp_issuer: str = "Aioke"
+    # Where runbook YAML files live (the sandbox passes resources/runbooks); None: no runbooks.
+    runbooks_dir: Path | None = None
+    # Prometheus for chaos guards and runbook checks (the sandbox passes its own); None: none.
+    prometheus_url: str | None = None
 
 
 @dataclass
@@ -30,6 +40,9 @@ class Services:
     metrics: ServerMetrics
     passwords: Passwords
     settings: Settings = field(default_factory=Settings)
+    events: EventBus = field(default_factory=EventBus)
     # Idempotency keys whose first request is still running: a second arrival gets 409.
     in_flight: set[tuple[int, str]] = field(default_factory=set)
     in_flight_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Chaos runs' engine, set by chaos.attach(); None on an app built without chaos.
+    chaos: ChaosEngine | None = None

@@ -104,6 +104,7 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
         ("GET", "/flags/{key}/history", EVERYONE, flag_path("/history")),
         ("GET", "/audit", EVERYONE, fixed("/audit")),
         ("GET", "/audit/verify", EVERYONE, fixed("/audit/verify")),
+        ("GET", "/events", EVERYONE, fixed("/events")),
         # Last: it ends the caller's session.
         ("POST", "/auth/logout", EVERYONE, fixed("/auth/logout")),
     ]
