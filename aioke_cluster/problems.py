@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -77,6 +77,24 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def invalid_request(raw_errors: Sequence[Any]) -> Problem:
+    """A 422 naming the first bad field, from pydantic's error list."""
+    errors = [
+        {
+            "field": _field_name(tuple(e.get("loc", ()))),
+            # pydantic prefixes our own validators' messages; users need only the message.
+            "message": str(e.get("msg", "")).removeprefix("Value error, "),
+        }
+        for e in raw_errors
+    ]
+    first = errors[0] if errors else {"field": "body", "message": "invalid"}
+    if any(e.get("type") == "json_invalid" for e in raw_errors):
+        detail = "The request body is not valid JSON."
+    else:
+        detail = f"{first['field']}: {first['message']}"
+    return Problem(422, "invalid-request", detail, title="Invalid request", errors=errors)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -84,17 +102,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
-            for e in exc.errors()
-        ]
-        first = errors[0] if errors else {"field": "body", "message": "invalid"}
-        if any(e.get("type") == "json_invalid" for e in exc.errors()):
-            detail = "The request body is not valid JSON."
-        else:
-            detail = f"{first['field']}: {first['message']}"
-        problem = Problem(422, "invalid-request", detail, title="Invalid request", errors=errors)
-        return problem_response(problem)
+        return problem_response(invalid_request(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

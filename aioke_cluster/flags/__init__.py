@@ -1,0 +1,1 @@
+"""Feature flags: definitions stored in SQLite, evaluated with sticky percentage rollouts."""
