@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
 import time
 import uuid
@@ -14,6 +15,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .metrics import ServerMetrics
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+access_log = logging.getLogger("aioke_cluster.access")
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps every log record with the id of the request being handled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
 
 # A client's id is echoed into logs and audit rows, so accept only short, plain ones.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -85,5 +96,8 @@ class RequestContextMiddleware:
                 template = self.api_prefix + template.removeprefix(self.api_prefix)
             method = scope["method"]
             self.metrics.requests.labels(template, method, str(status)).inc()
-            self.metrics.duration.labels(template, method).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            self.metrics.duration.labels(template, method).observe(elapsed)
+            # The path only: query strings and bodies may carry things that must not be logged.
+            access_log.info("%s %s %s %.1f ms", method, scope["path"], status, elapsed * 1000)
             request_id_var.reset(token)

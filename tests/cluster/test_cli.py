@@ -106,3 +106,94 @@ def test_weak_passwords_and_duplicates_are_refused_plainly(fresh_cluster: Cluste
     )
     assert again.returncode == 1
     assert "already exists" in again.stderr
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_served_logs_carry_request_ids_and_no_secrets(tmp_path: Path) -> None:
+    db, secret_file = tmp_path / "served.db", tmp_path / "erin.totp"
+    password = "erin's long password"
+    cli(
+        "users",
+        "add",
+        "erin",
+        "--db",
+        str(db),
+        "--role",
+        "operator",
+        "--password-stdin",
+        "--totp-secret-file",
+        str(secret_file),
+        stdin=password + "\n",
+    )
+    cli(
+        "users",
+        "add",
+        "fay",
+        "--db",
+        str(db),
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="fay's long password\n",
+    )
+    port = _free_port()
+    log_path = tmp_path / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "aioke_cluster", "serve", "--db", str(db), "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                import time
+
+                time.sleep(0.05)
+        totp = pyotp.TOTP(secret_file.read_text().strip())
+        code = totp.now()
+        tokens = httpx.post(
+            f"{base}/auth/login",
+            json={"username": "erin", "password": password, "totp": code},
+            headers={"X-Request-ID": "trace-me-1"},
+        ).json()
+        httpx.post(
+            f"{base}/auth/login", json={"username": "erin", "password": "wrong!", "totp": code}
+        )
+        started = httpx.post(
+            f"{base}/auth/login", json={"username": "fay", "password": "fay's long password"}
+        ).json()
+        enrolled = httpx.post(
+            f"{base}/auth/totp/enroll", json={"enrollment_token": started["enrollment_token"]}
+        ).json()
+        refreshed = httpx.post(
+            f"{base}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        ).json()
+    finally:
+        server.terminate()
+        server.wait(10)
+    logged = log_path.read_text()
+    assert "[trace-me-1]" in logged
+    assert "POST /api/v1/auth/login 200" in logged
+    for secret in (
+        password,
+        code,
+        tokens["access_token"],
+        tokens["refresh_token"],
+        refreshed["refresh_token"],
+        started["enrollment_token"],
+        enrolled["secret"],
+        enrolled["otpauth_uri"],
+    ):
+        assert secret not in logged
