@@ -12,6 +12,7 @@ cd "$ROOT"
 APT_PACKAGES=(
   python3 python3-venv                                   # only used when no python3.11 is on PATH
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3   # Qt's runtime
+  prometheus prometheus-alertmanager                     # the sandbox's monitoring
 )
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }
