@@ -84,6 +84,15 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
             {"Idempotency-Key": str(next(_keys))},
         )
 
+    def breaker(suffix: str = "", body: Any = None) -> Any:
+        def build() -> tuple[str, Any, dict[str, str]]:
+            name = f"matrix{next(_keys)}->callee"
+            cluster.app.state.breakers.ensure(name)
+            headers = {"Idempotency-Key": name, "If-Match": "*"} if body else {}
+            return f"/breakers/{name}{suffix}", body, headers
+
+        return build
+
     return [
         ("GET", "/me", EVERYONE, fixed("/me")),
         ("POST", "/auth/step-up", EVERYONE, fixed("/auth/step-up", {"totp": "000000"})),
@@ -105,6 +114,51 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
         ("GET", "/audit", EVERYONE, fixed("/audit")),
         ("GET", "/audit/verify", EVERYONE, fixed("/audit/verify")),
         ("GET", "/events", EVERYONE, fixed("/events")),
+        ("GET", "/services", EVERYONE, fixed("/services")),
+        ("GET", "/services/{name}", EVERYONE, fixed("/services/search")),
+        (
+            "POST",
+            "/services/{name}/scale",
+            OPERATORS,
+            fixed("/services/no-such-service/scale", {"instances": 3}),
+        ),
+        ("GET", "/runbooks", EVERYONE, fixed("/runbooks")),
+        ("GET", "/runbooks/{runbook_id}", EVERYONE, fixed("/runbooks/none")),
+        (
+            "POST",
+            "/runbooks/{runbook_id}/executions",
+            OPERATORS,
+            fixed("/runbooks/none/executions", {"params": {}}),
+        ),
+        ("GET", "/runbooks/{runbook_id}/executions", EVERYONE, fixed("/runbooks/none/executions")),
+        (
+            "GET",
+            "/runbooks/{runbook_id}/executions/{execution_id}",
+            EVERYONE,
+            fixed("/runbooks/none/executions/rx-0"),
+        ),
+        (
+            "GET",
+            "/runbooks/{runbook_id}/executions/{execution_id}/log",
+            EVERYONE,
+            fixed("/runbooks/none/executions/rx-0/log"),
+        ),
+        (
+            "POST",
+            "/runbooks/{runbook_id}/executions/{execution_id}/cancel",
+            OPERATORS,
+            fixed("/runbooks/none/executions/rx-0/cancel"),
+        ),
+        (
+            "POST",
+            "/runbooks/{runbook_id}/executions/{execution_id}/confirm",
+            OPERATORS,
+            fixed("/runbooks/none/executions/rx-0/confirm"),
+        ),
+        ("GET", "/breakers", EVERYONE, fixed("/breakers")),
+        ("GET", "/breakers/{name}", EVERYONE, breaker()),
+        ("GET", "/breakers/{name}/history", EVERYONE, breaker("/history")),
+        ("POST", "/breakers/{name}/transition", OPERATORS, breaker("/transition", {"to": "CLOSE"})),
         # Last: it ends the caller's session.
         ("POST", "/auth/logout", EVERYONE, fixed("/auth/logout")),
     ]
