@@ -13,6 +13,9 @@ from .audit_routes import router as audit_router
 from .auth.passwords import Passwords
 from .auth.routes import router as auth_router
 from .auth.schema import SCHEMA as AUTH_SCHEMA
+from .breakers import SCHEMA as BREAKERS_SCHEMA
+from .breakers import BreakerRegistry
+from .breakers.routes import router as breakers_router
 from .clock import Clock, SystemClock
 from .db import Database
 from .events_routes import router as events_router
@@ -23,6 +26,8 @@ from .middleware import RequestContextMiddleware
 from .problems import install_problem_handlers
 from .services import Services, Settings
 from .users_routes import router as users_router
+from .workload import SCHEMA as WORKLOAD_SCHEMA
+from .workload import WorkloadMetrics, install_workload
 
 API = "/api/v1"
 
@@ -33,9 +38,20 @@ def create_app(
     clock: Clock | None = None,
     settings: Settings | None = None,
     passwords: Passwords | None = None,
+    simulate: bool = False,
 ) -> FastAPI:
     db = Database(db_path)
-    db.migrate([AUTH_SCHEMA, actions.SCHEMA, audit.SCHEMA, events.SCHEMA, FLAGS_SCHEMA])
+    db.migrate(
+        [
+            AUTH_SCHEMA,
+            actions.SCHEMA,
+            audit.SCHEMA,
+            events.SCHEMA,
+            FLAGS_SCHEMA,
+            BREAKERS_SCHEMA,
+            WORKLOAD_SCHEMA,
+        ]
+    )
     metrics = ServerMetrics()
     services = Services(
         db=db,
@@ -53,11 +69,30 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
+    app.state.breakers = BreakerRegistry(db, services.clock, services.events)
     install_problem_handlers(app)
-    for router in (auth_router, users_router, flags_router, audit_router, events_router):
+    routers = (
+        auth_router,
+        users_router,
+        flags_router,
+        audit_router,
+        events_router,
+        breakers_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API)
     runbooks.install(app, services, prefix=API)
-    chaos.attach(app, services, prefix=API)
+    workload_metrics = WorkloadMetrics()
+    engine = chaos.attach(app, services, prefix=API, registry=workload_metrics.registry)
+    install_workload(
+        app,
+        services,
+        api_prefix=API,
+        breakers=app.state.breakers,
+        faults=engine,
+        metrics=workload_metrics,
+        simulate=simulate,
+    )
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -18,6 +18,7 @@ ROLES = ("viewer", "operator", "chaos", "admin")
 EVERYONE = set(ROLES)
 OPERATORS = {"operator", "admin"}
 ADMINS = {"admin"}
+CHAOS = {"chaos", "admin"}
 _keys = itertools.count()
 
 # Routes anyone may call without a token: they are how one gets a token.
@@ -93,6 +94,16 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
 
         return build
 
+    def chaos_rehearsal() -> tuple[str, Any, dict[str, str]]:
+        body = {
+            "fault": "cpu",
+            "target": "auth",
+            "params": {"saturation": 0.5},
+            "duration_seconds": 60,
+            "dry_run": True,
+        }
+        return "/chaos/runs", body, {"Idempotency-Key": f"matrix-{next(_keys)}"}
+
     return [
         ("GET", "/me", EVERYONE, fixed("/me")),
         ("POST", "/auth/step-up", EVERYONE, fixed("/auth/step-up", {"totp": "000000"})),
@@ -155,6 +166,17 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
             OPERATORS,
             fixed("/runbooks/none/executions/rx-0/confirm"),
         ),
+        ("GET", "/chaos/catalog", EVERYONE, fixed("/chaos/catalog")),
+        ("GET", "/chaos/runs", EVERYONE, fixed("/chaos/runs")),
+        ("POST", "/chaos/runs", CHAOS, chaos_rehearsal),
+        ("GET", "/chaos/runs/{run_id}", EVERYONE, fixed("/chaos/runs/999999")),
+        ("POST", "/chaos/runs/{run_id}/abort", CHAOS, fixed("/chaos/runs/999999/abort")),
+        ("GET", "/chaos/halt", EVERYONE, fixed("/chaos/halt")),
+        # Halt stops at step-up and safety at If-Match: both past the role check.
+        ("POST", "/chaos/halt", CHAOS, fixed("/chaos/halt", {"reason": "matrix"})),
+        ("POST", "/chaos/resume", CHAOS, fixed("/chaos/resume")),
+        ("GET", "/chaos/safety", EVERYONE, fixed("/chaos/safety")),
+        ("PUT", "/chaos/safety", ADMINS, fixed("/chaos/safety", {"safety_mode": False})),
         ("GET", "/breakers", EVERYONE, fixed("/breakers")),
         ("GET", "/breakers/{name}", EVERYONE, breaker()),
         ("GET", "/breakers/{name}/history", EVERYONE, breaker("/history")),
