@@ -25,6 +25,7 @@ from .metrics import ServerMetrics
 from .middleware import RequestContextMiddleware
 from .problems import install_problem_handlers
 from .services import Services, Settings
+from .slos_routes import router as slos_router
 from .users_routes import router as users_router
 from .workload import SCHEMA as WORKLOAD_SCHEMA
 from .workload import WorkloadMetrics, install_workload
@@ -78,6 +79,7 @@ def create_app(
         audit_router,
         events_router,
         breakers_router,
+        slos_router,
     )
     for router in routers:
         app.include_router(router, prefix=API)

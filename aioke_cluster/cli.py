@@ -17,6 +17,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .middleware import RequestIdFilter
+    from .services import Settings
 
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
@@ -24,7 +25,12 @@ def _serve(args: argparse.Namespace) -> int:
         logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler])
-    app = create_app(args.db)
+    settings = Settings(
+        prometheus_url=args.prometheus_url,
+        runbooks_dir=args.runbooks_dir,
+        slos_dir=args.slos_dir,
+    )
+    app = create_app(args.db, settings=settings, simulate=args.simulate)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 
@@ -80,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", required=True, type=Path, help="SQLite database file")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8470)
+    serve.add_argument(
+        "--simulate", action="store_true", help="run the sandbox's simulated services in-process"
+    )
+    serve.add_argument("--prometheus-url", help="Prometheus for chaos guards and runbook checks")
+    serve.add_argument("--runbooks-dir", type=Path, help="directory of runbook YAML files")
+    serve.add_argument("--slos-dir", type=Path, help="directory of Sloth SLO specs")
     serve.set_defaults(run=_serve)
 
     users = commands.add_parser("users", help="manage users").add_subparsers(

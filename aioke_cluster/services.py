@@ -31,6 +31,8 @@ class Settings:
     runbooks_dir: Path | None = None
     # Prometheus for chaos guards and runbook checks (the sandbox passes its own); None: none.
     prometheus_url: str | None = None
+    # Sloth SLO specs served at /slos (the sandbox passes resources/slos); None: no SLOs.
+    slos_dir: Path | None = None
 
 
 @dataclass

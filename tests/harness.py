@@ -20,6 +20,8 @@ import uvicorn
 
 from aioke_cluster.app import create_app
 from aioke_cluster.clock import OffsetClock
+from aioke_cluster.resources import runbooks_dir, slos_dir
+from aioke_cluster.services import Settings
 from aioke_cluster.users import create_user
 
 _names = itertools.count(1)
@@ -122,6 +124,7 @@ class Cluster:
 @contextmanager
 def running_cluster(db_path: Path, **app_kwargs: Any) -> Iterator[Cluster]:
     clock = app_kwargs.pop("clock", None) or OffsetClock()
+    app_kwargs.setdefault("settings", Settings(runbooks_dir=runbooks_dir(), slos_dir=slos_dir()))
     app = create_app(db_path, clock=clock, **app_kwargs)
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY only on such sockets, and without it
     # Nagle's algorithm and delayed ACKs add 40 ms to every response.

@@ -125,6 +125,7 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
         ("GET", "/audit", EVERYONE, fixed("/audit")),
         ("GET", "/audit/verify", EVERYONE, fixed("/audit/verify")),
         ("GET", "/events", EVERYONE, fixed("/events")),
+        ("GET", "/slos", EVERYONE, fixed("/slos")),
         ("GET", "/services", EVERYONE, fixed("/services")),
         ("GET", "/services/{name}", EVERYONE, fixed("/services/search")),
         (

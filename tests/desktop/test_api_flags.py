@@ -3,9 +3,7 @@ stale edits named, and creations retried through lost answers without duplicates
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,20 +18,6 @@ from aioke_desktop.api.errors import (
 from aioke_desktop.api.transport import DeadlineTransport
 from aioke_desktop.core.contexts import Context
 from harness import Cluster
-
-
-@pytest.fixture(autouse=True)
-def _nothing_left_running() -> Iterator[None]:
-    """The desktop conftest's thread check without Qt, ignoring the control plane's own
-    AnyIO worker threads (started on demand and kept for the server's life)."""
-    before = set(threading.enumerate())
-    yield
-    left = [
-        t
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and t.name != "AnyIO worker thread"
-    ]
-    assert not left, f"threads left running: {left}"
 
 
 def _login(cluster: Cluster, *roles: str, **kwargs: object) -> ClusterClient:

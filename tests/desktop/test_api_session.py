@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pyotp
 import pytest
@@ -21,21 +20,6 @@ from aioke_desktop.api.errors import (
 )
 from aioke_desktop.core.contexts import Context
 from harness import Cluster, TestUser
-
-
-@pytest.fixture(autouse=True)
-def _nothing_left_running() -> Iterator[None]:
-    """Overrides the desktop conftest's check, which needs no Qt here and would count the
-    control plane's own AnyIO worker threads (started on demand, kept for the server's life)
-    as leaks of the test. Every other thread a test starts must be gone at its end."""
-    before = set(threading.enumerate())
-    yield
-    left = [
-        t
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and t.name != "AnyIO worker thread"
-    ]
-    assert not left, f"threads left running: {left}"
 
 
 def _client(cluster: Cluster, **kwargs: object) -> ClusterClient:

@@ -31,20 +31,6 @@ from aioke_desktop.core.contexts import Context, TlsSettings
 from harness import Cluster
 
 
-@pytest.fixture(autouse=True)
-def _nothing_left_running() -> Iterator[None]:
-    """The desktop conftest's thread check without Qt, ignoring the control plane's own
-    AnyIO worker threads (started on demand and kept for the server's life)."""
-    before = set(threading.enumerate())
-    yield
-    left = [
-        t
-        for t in threading.enumerate()
-        if t not in before and t.is_alive() and t.name != "AnyIO worker thread"
-    ]
-    assert not left, f"threads left running: {left}"
-
-
 def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 

@@ -1,0 +1,255 @@
+"""The main window: it lays out the toolbar, sidebar, pages and status bar, and wires them.
+
+It decides nothing: which page polls is the :class:`Navigator`'s business, what a light
+shows is the light's, whether the TLS banner shows is the banner's. Everything it is given
+(pages, runner, theme, contexts) comes from :mod:`aioke_desktop.app`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import partial
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.contexts import Context
+from ..runtime.poller import Poller
+from ..runtime.task_runner import is_alive
+from .command_palette import Command, CommandPalette
+from .navigation import Navigator
+from .pages.base import Page, ViewSettings
+from .theme import Theme
+from .widgets.banner import Banner, BannerKind, TlsBanner
+from .widgets.connection_light import ConnectionLight
+from .widgets.context_switcher import ContextSwitcher
+from .widgets.refresh_picker import INTERVALS, RefreshIntervalPicker
+from .widgets.refresh_status import RefreshStatus
+from .widgets.session_label import SessionLabel
+from .widgets.sidebar import Sidebar
+from .widgets.time_range import PRESETS, TimeRange, TimeRangePicker
+
+ENDPOINTS = ("Control plane", "Prometheus", "Alertmanager")
+
+
+class MainWindow(QMainWindow):
+    """The one window.
+
+    Args:
+        pages: in sidebar order; Ctrl+1..9 show the first nine.
+        theme: the app's theme (status colours follow it).
+        view: the time range and refresh interval to start with.
+        contexts: the contexts of the settings file, for the switcher.
+        active_context: the context shown, if any.
+
+    Signals:
+        context_chosen(str): the user picked another context.
+    """
+
+    context_chosen = Signal(str)
+
+    def __init__(
+        self,
+        *,
+        pages: Sequence[Page],
+        theme: Theme,
+        view: ViewSettings,
+        contexts: Sequence[Context] = (),
+        active_context: Context | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("main-window")
+        self.setWindowTitle("Aioke")
+        self.setMinimumSize(QSize(720, 480))  # half a 1440p screen, tiled
+        self.resize(1280, 800)
+        self._theme = theme
+        self._watched: dict[str, Poller] = {}
+        self.navigator = Navigator(pages, view, self)
+
+        self.contexts = ContextSwitcher(self)
+        self.time_range = TimeRangePicker(self)
+        self.time_range.set_range(view.time_range)
+        self.refresh_interval = RefreshIntervalPicker(self)
+        self.refresh_interval.set_interval(view.refresh_s)
+        self.lights = {name: ConnectionLight(name, theme.colours, self) for name in ENDPOINTS}
+        self.session = SessionLabel(self)
+        self.banner = TlsBanner(theme.colours, self)
+        self.notice = Banner(theme.colours, self)
+        self.sidebar = Sidebar([page.title for page in pages], self)
+        self.stack = QStackedWidget(self)
+        for page in pages:
+            self.stack.addWidget(page)
+        self.refresh_status = RefreshStatus(self)
+        self.command_palette = CommandPalette(self, anchor=self.stack)
+
+        self.refresh_action = QAction("Refresh now", self, shortcut=QKeySequence("F5"))
+        self.palette_action = QAction("Command palette", self, shortcut=QKeySequence("Ctrl+K"))
+        self.quit_action = QAction("Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        self.page_actions = [
+            QAction(f"Go to {page.title}", self, shortcut=QKeySequence(f"Ctrl+{number}"))
+            for number, page in enumerate(pages[:9], start=1)
+        ]
+        self.addActions(
+            [self.refresh_action, self.palette_action, self.quit_action, *self.page_actions]
+        )
+
+        self._lay_out()
+        self._connect_signals()
+        self.show_contexts(contexts, active_context)
+
+    def _lay_out(self) -> None:
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.setStyleSheet("QToolBar { spacing: 6px; padding: 6px 12px 6px 8px; }")
+        for widget in (self.contexts, self.time_range, self.refresh_interval):
+            toolbar.addWidget(widget)
+        spacer = QWidget(toolbar)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        toolbar.addWidget(spacer)
+        # In a box of their own: a QToolButton directly in a toolbar takes the toolbar's
+        # icon size, and the dots would grow to 24 px.
+        lights = QWidget(toolbar)
+        lights_row = QHBoxLayout(lights)
+        lights_row.setContentsMargins(0, 0, 0, 0)
+        lights_row.setSpacing(4)
+        for light in self.lights.values():
+            light.setParent(lights)
+            lights_row.addWidget(light)
+        toolbar.addWidget(lights)
+        toolbar.addSeparator()
+        toolbar.addWidget(self.session)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+
+        body = QWidget(self)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addWidget(self.stack, 1)
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.notice)
+        column.addLayout(row, 1)
+        self.setCentralWidget(body)
+        self.statusBar().addWidget(self.refresh_status, 1)
+
+    def _connect_signals(self) -> None:
+        nav = self.navigator
+        self.sidebar.page_chosen.connect(nav.go_to)
+        nav.page_changed.connect(self.stack.setCurrentIndex)
+        nav.page_changed.connect(self.sidebar.select)
+        nav.refreshed.connect(self.refresh_status.show_refresh)
+        for index, action in enumerate(self.page_actions):
+            action.triggered.connect(partial(nav.go_to, index))
+        self.refresh_action.triggered.connect(nav.refresh_current)
+        self.palette_action.triggered.connect(self.command_palette.open_palette)
+        self.quit_action.triggered.connect(self.close)
+        self.time_range.range_changed.connect(nav.set_time_range)
+        self.refresh_interval.interval_changed.connect(nav.set_refresh_interval)
+        self.contexts.context_chosen.connect(self.context_chosen)
+        for light in self.lights.values():
+            self._theme.changed.connect(light.set_colours)
+        self._theme.changed.connect(self.banner.set_colours)
+        self._theme.changed.connect(self.notice.set_colours)
+        self.command_palette.register(self._commands())
+
+    def _commands(self) -> list[Command]:
+        commands = [
+            Command(action.text(), action.trigger, "Pages", action.shortcut().toString())
+            for action in self.page_actions
+        ]
+        commands += [
+            Command("Refresh now", self.refresh_action.trigger, "Actions", "F5", "reload"),
+            Command("Custom time range…", self.time_range.open_custom, "Time range"),
+        ]
+        commands += [
+            Command(f"Time range: {text}", partial(self._choose_range, key), "Time range")
+            for key, text in PRESETS
+        ]
+        commands += [
+            Command(
+                f"Refresh interval: {text}",
+                partial(self._choose_interval, seconds),
+                "Refresh interval",
+            )
+            for seconds, text in INTERVALS
+        ]
+        commands.append(
+            Command(
+                "Quit",
+                self.close,
+                "Actions",
+                self.quit_action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+            )
+        )
+        return commands
+
+    def _choose_range(self, key: str) -> None:
+        self.time_range.set_range(TimeRange.last(key))
+        self.navigator.set_time_range(TimeRange.last(key))
+
+    def _choose_interval(self, seconds: int) -> None:
+        self.refresh_interval.choose(seconds or None)
+
+    def show_contexts(self, contexts: Sequence[Context], active: Context | None) -> None:
+        """Fill the switcher, title and TLS banner for the ``active`` context."""
+        self.contexts.set_contexts(contexts, active.name if active else None)
+        self.banner.show_context(active)
+        self.setWindowTitle(f"{active.name} — Aioke" if active else "Aioke")
+        self.command_palette.replace_group(
+            "Contexts",
+            [
+                Command(
+                    f"Switch to context {c.name}",
+                    partial(self.context_chosen.emit, c.name),
+                    "Contexts",
+                    keywords="cluster",
+                )
+                for c in contexts
+            ],
+        )
+
+    def watch_endpoints(self, pollers: Mapping[str, Poller | None]) -> None:
+        """Connect each endpoint's light to its poller (a session started or ended)."""
+        for name, poller in pollers.items():
+            light = self.lights[name]
+            old = self._watched.pop(name, None)
+            if old is not None and is_alive(old):
+                old.health_changed.disconnect(light.show_health)
+                light.retry_requested.disconnect(old.refresh_now)
+            light.show_health(None if poller is None else poller.health)
+            if poller is not None:
+                self._watched[name] = poller
+                poller.health_changed.connect(light.show_health)
+                light.retry_requested.connect(poller.refresh_now)
+
+    def show_notice(self, text: str) -> None:
+        """An amber banner under the TLS one: something the user must know but can live with
+        (the settings file could not be read, so defaults are in use)."""
+        self.notice.show_message(text, BannerKind.WARNING)
+
+    def show_page(self, key: str) -> None:
+        """Show the page with this key (``--page``, the last page of the previous run)."""
+        self.navigator.go_to_key(key)
+
+    def current_page(self) -> Page:
+        return self.navigator.current
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.navigator.stop()
+        self.command_palette.hide()
+        super().closeEvent(event)
