@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from . import __version__
 from .config import AppConfig, ConfigError, ConfigStore, config_dir
 from .core.contexts import Context
+from .runtime.session import Session
 from .runtime.task_runner import TaskRunner
 from .screenshot import capture
 from .ui.main_window import MainWindow
@@ -62,6 +63,7 @@ class Shell:
     config_readable: bool
     state_dir: Path
     runner: TaskRunner
+    session: Session
     window: MainWindow
     active: Context | None = None
     saved: bool = field(default=False)
@@ -78,6 +80,7 @@ class Shell:
         self.window.navigator.stop()
         log.info("shutdown: task runner")
         self.runner.shutdown(timeout_s=5.0)
+        self.session.detach()
         if save and not self.saved:
             log.info("shutdown: settings")
             self._save()
@@ -165,11 +168,12 @@ def build(app: QApplication, options: Options) -> Shell:
         log.error("settings: %s", problem)
     active = start_demo(options) if options.demo else _choose_context(config, options.context)
 
-    log.info("startup 3/5: task runner")
+    log.info("startup 3/5: task runner and session")
     runner = TaskRunner()
+    session = Session()
 
     log.info("startup 4/5: pages")
-    pages = [page_type(runner, theme) for page_type in PAGE_TYPES]
+    pages = [page_type(runner, theme, session) for page_type in PAGE_TYPES]
 
     log.info("startup 5/5: main window")
     window = MainWindow(
@@ -179,7 +183,9 @@ def build(app: QApplication, options: Options) -> Shell:
         contexts=config.contexts,
         active_context=active,
     )
-    shell = Shell(app, theme, store, config, problem is None, state_dir, runner, window, active)
+    shell = Shell(
+        app, theme, store, config, problem is None, state_dir, runner, session, window, active
+    )
     window.context_chosen.connect(shell.switch_context)
     if problem is not None:
         window.show_notice(f"{problem} Defaults are in use; the file is left as it is.")

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...runtime.poller import Health, Poller, PollHealth, error_sentence
+from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
 from ..theme import StatusColours, Theme
 from ..widgets.time_range import TimeRange
@@ -104,13 +105,25 @@ class Page(QWidget):
     state_changed = Signal(object)
     refreshed = Signal(object)
 
-    def __init__(self, runner: TaskRunner, theme: Theme, parent: QWidget | None = None) -> None:
+    # Pages that read from the cluster say so; without a connection they ask for a login.
+    needs_connection: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        theme: Theme,
+        session: Session | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName(f"page:{self.key}")
+        self.runner = runner
+        self.session = session if session is not None else Session(self)
         self._theme = theme
         self._state = PageState.LOADING
         self._had_data = False
         self._view: ViewSettings | None = None
+        self._shown = False
         self._fetches = False
         self._poller = Poller(runner, lambda: None, name=self.key, parent=self)
         self._build()
@@ -118,6 +131,8 @@ class Page(QWidget):
         self._poller.failed.connect(self._on_error)
         self._poller.health_changed.connect(self._on_health)
         self._message.retry.clicked.connect(self.refresh)
+        self.session.connected.connect(self._on_connection_changed)
+        self.session.disconnected.connect(self._on_connection_changed)
         theme.changed.connect(self._restyle)
         self._restyle(theme.colours)
 
@@ -148,6 +163,12 @@ class Page(QWidget):
     def activate(self, view: ViewSettings) -> None:
         """The page is shown: fetch for ``view`` now, then keep polling."""
         self._view = view
+        self._shown = True
+        if self.needs_connection and self.session.connection is None:
+            self._poller.stop()
+            self._fetches = False
+            self._show(PageState.EMPTY, "Not connected: log in to a context to see this page.")
+            return
         fetch = self.make_fetch(view)
         self._fetches = fetch is not None
         if fetch is None:
@@ -160,6 +181,7 @@ class Page(QWidget):
 
     def deactivate(self) -> None:
         """The page is hidden: stop polling (a fetch in flight still lands)."""
+        self._shown = False
         self._poller.stop()
 
     def apply_view(self, view: ViewSettings) -> None:
@@ -177,6 +199,11 @@ class Page(QWidget):
             self._poller.refresh_now()
 
     # Internals --------------------------------------------------------------------------
+
+    def _on_connection_changed(self, *_: object) -> None:
+        """A login or logout: a shown page starts over with the new connection."""
+        if self._view is not None and self._shown:
+            self.activate(self._view)
 
     def _build(self) -> None:
         heading = QLabel(self.title, self)
