@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ SPEC_VERSION = "prometheus/v1"
 PERIOD_DAYS = 30  # Sloth's default period; the burn-rate windows below are tuned for it.
 _NAME = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
 _LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
+WINDOW_PLACEHOLDER = re.compile(r"\{\{\s*\.window\s*\}\}")
 
 
 class SloSpecError(ValueError):
@@ -63,6 +63,8 @@ class Alert:
 
 @dataclass(frozen=True)
 class Alerting:
+    """The alerts' name, shared labels and annotations, and the page and ticket alerts."""
+
     name: str
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
@@ -77,13 +79,6 @@ class Sli:
     error_query: str | None = None
     total_query: str | None = None
     error_ratio_query: str | None = None
-
-    def at(self, window: str) -> tuple[str, str] | str:
-        """The queries with ``{{.window}}`` filled in: (error, total) or the raw ratio."""
-        if self.error_ratio_query is not None:
-            return _WINDOW.sub(window, self.error_ratio_query)
-        assert self.error_query is not None and self.total_query is not None
-        return _WINDOW.sub(window, self.error_query), _WINDOW.sub(window, self.total_query)
 
 
 @dataclass(frozen=True)
@@ -105,23 +100,17 @@ class Slo:
         return f"{self.service}-{self.name}"
 
     @property
-    def objective_ratio(self) -> float:
-        return self.objective / 100
-
-    @property
     def error_budget_ratio(self) -> float:
         # The same float arithmetic as Sloth, so thresholds match its output digit for digit.
         return (100 - self.objective) / 100
 
     def to_json(self) -> dict[str, Any]:
-        """The SLO as ``GET /api/v1/slos`` shows it."""
-        if self.sli.error_ratio_query is not None:
-            sli: dict[str, Any] = {"raw": {"error_ratio_query": self.sli.error_ratio_query}}
+        """The SLO as ``GET /api/v1/slos`` shows it, burn-rate windows included."""
+        sli = self.sli
+        if sli.error_ratio_query is not None:
+            sli_json: dict[str, Any] = {"raw": {"error_ratio_query": sli.error_ratio_query}}
         else:
-            sli = {
-                "events": {"error_query": self.sli.error_query, "total_query": self.sli.total_query}
-            }
-        alerting = self.alerting
+            sli_json = {"events": {"error_query": sli.error_query, "total_query": sli.total_query}}
 
         def alert(severity: str, spec: Alert) -> dict[str, Any]:
             windows = [
@@ -129,12 +118,7 @@ class Slo:
                 for w in BURN_RATE_WINDOWS
                 if w.severity == severity
             ]
-            return {
-                "disable": spec.disable,
-                "labels": dict(spec.labels),
-                "annotations": dict(spec.annotations),
-                "windows": windows,
-            }
+            return {**asdict(spec), "windows": windows}
 
         return {
             "id": self.id,
@@ -145,14 +129,15 @@ class Slo:
             "error_budget_ratio": self.error_budget_ratio,
             "period": f"{PERIOD_DAYS}d",
             "labels": dict(self.labels),
-            "sli": sli,
+            "sli": sli_json,
             "alerting": {
-                "name": alerting.name,
-                "labels": dict(alerting.labels),
-                "annotations": dict(alerting.annotations),
-                "page_alert": alert("page", alerting.page),
-                "ticket_alert": alert("ticket", alerting.ticket),
+                "name": self.alerting.name,
+                "labels": dict(self.alerting.labels),
+                "annotations": dict(self.alerting.annotations),
+                "page_alert": alert("page", self.alerting.page),
+                "ticket_alert": alert("ticket", self.alerting.ticket),
             },
+            "source": self.source,
         }
 
 
@@ -208,12 +193,11 @@ class _Checker:
         for key in value:
             if key not in allowed:
                 where = f"{field}.{key}" if field != "(document)" else str(key)
-                raise self.fail(where, f"is not a field here (expected {', '.join(sorted(allowed))})")
+                expected = ", ".join(sorted(allowed))
+                raise self.fail(where, f"is not a field here (expected {expected})")
         return value
 
-    def text(self, value: object, field: str, *, required: bool = True) -> str:
-        if value is None and not required:
-            return ""
+    def text(self, value: object, field: str) -> str:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(field, "must be a non-empty string")
         return value
@@ -224,25 +208,24 @@ class _Checker:
             raise self.fail(field, "may hold only letters, digits, '-', '_' and '.'")
         return text
 
-    def labels(self, value: object, field: str) -> dict[str, str]:
+    def labels(self, value: object, field: str, kind: str = "label") -> dict[str, str]:
+        """Labels (or, with ``kind="annotation"``, annotations): names Prometheus accepts."""
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise self.fail(field, "must be a mapping of label names to values")
-        labels: dict[str, str] = {}
+            raise self.fail(field, f"must be a mapping of {kind} names to values")
+        pairs: dict[str, str] = {}
         for key, item in value.items():
             if not isinstance(key, str) or not _LABEL_NAME.match(key):
-                raise self.fail(f"{field}.{key}", "is not a valid Prometheus label name")
-            if key.startswith("sloth_"):
+                raise self.fail(f"{field}.{key}", f"is not a valid {kind} name")
+            if kind == "label" and key.startswith("sloth_"):
                 raise self.fail(f"{field}.{key}", "sloth_ labels are reserved for the generator")
             if not isinstance(item, str | int | float) or isinstance(item, bool):
                 raise self.fail(f"{field}.{key}", "must be a string")
-            labels[key] = str(item)
-        return labels
+            pairs[key] = str(item)
+        return pairs
 
-    def slo(
-        self, raw: object, field: str, service: str, service_labels: dict[str, str]
-    ) -> Slo:
+    def slo(self, raw: object, field: str, service: str, service_labels: dict[str, str]) -> Slo:
         allowed = {"name", "objective", "description", "labels", "sli", "alerting"}
         raw = self.mapping(raw, field, allowed)
         name = self.name(raw.get("name"), f"{field}.name")
@@ -253,11 +236,14 @@ class _Checker:
             or not 0 < objective <= 100
         ):
             raise self.fail(f"{field}.objective", "must be a number above 0 and at most 100")
+        description = raw.get("description", "")
+        if not isinstance(description, str):
+            raise self.fail(f"{field}.description", "must be a string")
         return Slo(
             service=service,
             name=name,
             objective=float(objective),
-            description=self.text(raw.get("description"), f"{field}.description", required=False),
+            description=description,
             labels={**service_labels, **self.labels(raw.get("labels"), f"{field}.labels")},
             sli=self.sli(raw.get("sli"), f"{field}.sli"),
             alerting=self.alerting(raw.get("alerting"), f"{field}.alerting"),
@@ -281,7 +267,7 @@ class _Checker:
 
     def query(self, raw: dict[str, Any], field: str, key: str) -> str:
         text = self.text(raw.get(key), f"{field}.{key}")
-        if not _WINDOW.search(text):
+        if not WINDOW_PLACEHOLDER.search(text):
             raise self.fail(f"{field}.{key}", "must use the {{.window}} placeholder")
         return text.strip()
 
@@ -296,7 +282,7 @@ class _Checker:
         return Alerting(
             name=name or "",
             labels=self.labels(raw.get("labels"), f"{field}.labels"),
-            annotations=self.annotations(raw.get("annotations"), f"{field}.annotations"),
+            annotations=self.labels(raw.get("annotations"), f"{field}.annotations", "annotation"),
             page=page,
             ticket=ticket,
         )
@@ -309,17 +295,5 @@ class _Checker:
         return Alert(
             disable=disable,
             labels=self.labels(raw.get("labels"), f"{field}.labels"),
-            annotations=self.annotations(raw.get("annotations"), f"{field}.annotations"),
+            annotations=self.labels(raw.get("annotations"), f"{field}.annotations", "annotation"),
         )
-
-    def annotations(self, value: object, field: str) -> dict[str, str]:
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise self.fail(field, "must be a mapping of names to text")
-        for key, item in value.items():
-            if not isinstance(key, str) or not _LABEL_NAME.match(key):
-                raise self.fail(f"{field}.{key}", "is not a valid annotation name")
-            if not isinstance(item, str):
-                raise self.fail(f"{field}.{key}", "must be text")
-        return dict(value)
