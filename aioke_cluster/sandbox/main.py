@@ -39,6 +39,7 @@ from .processes import (
     http_json,
 )
 from .rules import write_rules
+from .seed import seed_flags
 from .traffic import WORKLOAD_JOB
 
 log = logging.getLogger("aioke_cluster.sandbox")
@@ -141,6 +142,7 @@ class Sandbox:
             tsdb_path=tsdb,
         ).start(timeout=READY_SECONDS)
         password, secret = self._create_demo_user()
+        seed_flags(self.workdir / "cluster.db")
         self.control_plane = ControlPlane(self.workdir, port, self.monitoring.prometheus_url)
         self.control_plane.start()
         self._wait_ready(began + READY_SECONDS)
