@@ -66,7 +66,10 @@ def guard_checks(guard: Mapping[str, Any]) -> list[GuardCheck]:
         checks.append(
             GuardCheck(
                 f"the burn rate of {slo}",
-                f"max(slo:current_burn_rate:ratio{{{labels}}})",
+                # No error in the window means no error series at all, so the ratio is
+                # empty rather than 0; the SLO's objective series tells the two apart.
+                f"max(slo:current_burn_rate:ratio{{{labels}}})"
+                f" or on() (0 * max(slo:objective:ratio{{{labels}}}))",
                 float(guard.get("max_burn_rate") or PAGE_BURN_RATE),
                 ">",
             )

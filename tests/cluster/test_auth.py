@@ -16,6 +16,7 @@ def login(cluster: Cluster, user: TestUser, code: str | None, password: str | No
     return httpx.post(
         f"{cluster.api}/auth/login",
         json={"username": user.name, "password": password or user.password, "totp": code},
+        timeout=60,  # twenty Argon2 hashes at once take a while on two busy cores
     )
 
 
