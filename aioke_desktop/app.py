@@ -15,16 +15,24 @@ import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from . import __version__
 from .config import AppConfig, ConfigError, ConfigStore, config_dir
 from .core.contexts import Context
+from .runtime.event_feed import EventFeed
 from .runtime.session import Session
 from .runtime.task_runner import TaskRunner
 from .screenshot import capture
+from .ui.alerting import Alerting, install_alerting
+from .ui.demo_mode import DemoMode
 from .ui.main_window import MainWindow
 from .ui.pages import PAGE_KEYS, PAGE_TYPES, ViewSettings
+from .ui.pages.overview import OverviewPage
+from .ui.pages.services import ServicesPage
+from .ui.pages.slos import SlosPage
+from .ui.session_controls import SessionControls
 from .ui.theme import Theme
 from .ui.widgets.time_range import TimeRange
 from .ui.window_state import WindowState, load_window_state, save_window_state
@@ -67,20 +75,54 @@ class Shell:
     window: MainWindow
     active: Context | None = None
     saved: bool = field(default=False)
+    controls: SessionControls | None = None
+    alerting: Alerting | None = None  # the tray and notifications (not in a screenshot run)
+    demo: DemoMode | None = None
+    demo_context: Context | None = None
+
+    def show_demo_context(self, context: Context) -> None:
+        """The sandbox runs: offer its context beside the saved ones and make it active."""
+        self.demo_context = self.active = context
+        self.window.show_contexts([*self.config.contexts, context], context)
 
     def switch_context(self, name: str) -> None:
-        """Show another context. (The login for it arrives with the session wiring.)"""
-        self.active = self.config.context(name)
+        """Show another context, and log in to it."""
+        demo = self.demo_context
+        self.active = demo if demo is not None and demo.name == name else self.config.context(name)
         log.info("context: %s", name)
         self.window.show_contexts(self.config.contexts, self.active)
+        if self.controls is not None:
+            self.controls.log_in_to(self.active)
+
+    def apply_config(self, config: AppConfig) -> None:
+        """The context editor saved: show the contexts; log in again if the active one now
+        points elsewhere, or to the first context of a fresh install."""
+        before, self.config = self.active, config
+        current = {c.name: c for c in config.contexts}
+        active = current.get(before.name) if before else None
+        if before is None and len(config.contexts) == 1:
+            active = config.contexts[0]
+        self.active = active
+        self.window.show_contexts(config.contexts, active)
+        if self.controls is not None and active != before:
+            self.controls.context_changed(before, active)
 
     def shutdown(self, save: bool = True) -> None:
         """Stop polling, finish or drop running work, then save settings and geometry."""
         log.info("shutdown: pages")
         self.window.navigator.stop()
+        if self.controls is not None:
+            self.controls.stop()
+        if self.alerting is not None:
+            self.alerting.shutdown()
         log.info("shutdown: task runner")
         self.runner.shutdown(timeout_s=5.0)
+        if self.alerting is not None:
+            self.alerting.flush()
         self.session.detach()
+        if self.demo is not None:
+            log.info("shutdown: sandbox")
+            self.demo.stop()
         if save and not self.saved:
             log.info("shutdown: settings")
             self._save()
@@ -90,7 +132,10 @@ class Shell:
         view = self.window.navigator.view
         settings = replace(
             self.config.settings,
-            active_context=self.active.name if self.active else None,
+            # The demo's sandbox is gone after quitting: keep the saved choice instead.
+            active_context=self.config.settings.active_context
+            if self.active is None or self.active is self.demo_context
+            else self.active.name,
             last_page=self.window.current_page().key,
             refresh_interval_seconds=int(view.refresh_s or 0),
             time_range=view.time_range.key
@@ -143,15 +188,6 @@ def _choose_context(config: AppConfig, wanted: str | None) -> Context | None:
     return config.contexts[0] if config.contexts else None
 
 
-def start_demo(options: Options) -> Context:
-    """Hook for ``--demo``: start (or reuse) the sandbox and return its context.
-
-    The sandbox wiring (child process, status file, login through the real path) plugs in
-    here; until then ``--demo`` says so instead of pretending.
-    """
-    raise StartupError("--demo is not wired to the sandbox yet.")
-
-
 def build(app: QApplication, options: Options) -> Shell:
     """Build the theme, settings, runner, pages and window, in this order, each step logged."""
     log.info("startup 1/5: theme")
@@ -166,7 +202,8 @@ def build(app: QApplication, options: Options) -> Shell:
     except ConfigError as exc:
         config, problem = AppConfig(), str(exc)
         log.error("settings: %s", problem)
-    active = start_demo(options) if options.demo else _choose_context(config, options.context)
+    # The demo's context exists once its sandbox runs (DemoMode adds it; it is never saved).
+    active = None if options.demo else _choose_context(config, options.context)
 
     log.info("startup 3/5: task runner and session")
     runner = TaskRunner()
@@ -174,6 +211,14 @@ def build(app: QApplication, options: Options) -> Shell:
 
     log.info("startup 4/5: pages")
     pages = [page_type(runner, theme, session) for page_type in PAGE_TYPES]
+    # One change feed for every page: tables and charts hear of changes as they happen.
+    events = EventFeed(runner, session, session)
+    for page in pages:
+        page.follow(events)
+    # The low-traffic guard of the SLO numbers, as the settings say.
+    for page in pages:
+        if isinstance(page, SlosPage | ServicesPage):
+            page.set_min_requests_per_hour(config.settings.min_requests_per_hour)
 
     log.info("startup 5/5: main window")
     window = MainWindow(
@@ -187,6 +232,24 @@ def build(app: QApplication, options: Options) -> Shell:
         app, theme, store, config, problem is None, state_dir, runner, session, window, active
     )
     window.context_chosen.connect(shell.switch_context)
+    for page in pages:
+        if isinstance(page, OverviewPage):
+            # A click on a change marked on a chart opens the page of what changed.
+            page.change_chosen.connect(lambda c: window.show_page(c.page) if c.page else None)
+    shell.controls = SessionControls(
+        window=window,
+        runner=runner,
+        session=session,
+        theme=theme,
+        store=store,
+        config=lambda: shell.config,
+        active=lambda: shell.active,
+    )
+    shell.controls.config_changed.connect(shell.apply_config)
+    if options.screenshot is None:
+        shell.alerting = install_alerting(
+            app, window, runner, session, theme, config.settings, state_dir, events
+        )
     if problem is not None:
         window.show_notice(f"{problem} Defaults are in use; the file is left as it is.")
     geometry = load_window_state(state_dir).geometry
@@ -195,6 +258,28 @@ def build(app: QApplication, options: Options) -> Shell:
     last_page = config.settings.last_page
     window.show_page(options.page or (last_page if last_page in PAGE_KEYS else PAGE_KEYS[0]))
     return shell
+
+
+LOGIN_TIMEOUT_S = 420.0  # a first demo start seeds 30 days of history before the login
+
+
+def _wait_for_login(shell: Shell, timeout_s: float) -> None:
+    """Before a screenshot: let the login (and the demo's sandbox) finish or fail."""
+    if shell.controls is None or shell.session.connection is not None:
+        return
+    if not shell.demo and shell.active is None:
+        return
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(loop.quit)
+    shell.session.connected.connect(loop.quit)
+    shell.controls.flow.failed.connect(loop.quit)
+    if shell.demo is not None:
+        shell.demo.failed.connect(loop.quit)
+    timer.start(int(timeout_s * 1000))
+    loop.exec()
+    timer.stop()
 
 
 def run(options: Options, argv: list[str] | None = None) -> int:
@@ -206,13 +291,24 @@ def run(options: Options, argv: list[str] | None = None) -> int:
     except StartupError as exc:
         print(f"aioke-desktop: {exc}", file=sys.stderr)
         return 2
+    if options.demo and shell.controls is not None:
+        shell.demo = DemoMode(shell.runner, shell.window, shell.controls, shell.show_demo_context)
+        shell.demo.start()
     if options.screenshot is not None:
+        if options.size is not None:
+            shell.window.resize(*options.size)
+        shell.window.show()
+        if not options.demo and shell.controls is not None and shell.active is not None:
+            shell.controls.log_in_to(shell.active, interactive=False)
+        _wait_for_login(shell, LOGIN_TIMEOUT_S)
         status = capture(shell.window, options.screenshot, size=options.size)
         shell.shutdown(save=False)  # a screenshot run does not move the user's window
         return status
     if options.size is not None:
         shell.window.resize(*options.size)
     shell.window.show()
+    if shell.controls is not None and not options.demo:
+        shell.controls.log_in_to(shell.active)
     status = app.exec()
     shell.shutdown()
     return status

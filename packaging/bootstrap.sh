@@ -13,6 +13,10 @@ APT_PACKAGES=(
   python3 python3-venv                                   # only used when no python3.11 is on PATH
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3   # Qt's runtime
   prometheus prometheus-alertmanager                     # the sandbox's monitoring
+  gnome-keyring dbus-daemon dbus-x11                     # a real Secret Service for the keyring test
+  xvfb trayer dunst                                      # a real X server, tray host and notification daemon (tray tests)
+  libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0   # Qt's xcb platform
+  xauth lintian dpkg-dev patchelf                        # the packaging test: build, check and start the .deb (and xvfb)
 )
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*" >&2; }

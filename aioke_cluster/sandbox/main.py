@@ -54,6 +54,15 @@ class SandboxError(RuntimeError):
     """The sandbox could not start; the message says why in one sentence."""
 
 
+def cluster_command() -> list[str]:
+    """How to run ``aioke-cluster``: this interpreter with the module, or, in a PyInstaller
+    bundle (where ``sys.executable`` is not Python), the bundle's own ``aioke-cluster``."""
+    if getattr(sys, "frozen", False):
+        here = Path(sys.executable).parent
+        return [shutil.which("aioke-cluster", path=str(here)) or str(here / "aioke-cluster")]
+    return [sys.executable, "-m", "aioke_cluster"]
+
+
 @dataclass
 class ControlPlane:
     """The control plane child: ``aioke-cluster serve --simulate`` on a fixed port."""
@@ -70,7 +79,7 @@ class ControlPlane:
 
     def start(self) -> None:
         argv = [
-            sys.executable, "-m", "aioke_cluster", "serve",
+            *cluster_command(), "serve",
             "--db", str(self.workdir / "cluster.db"),
             "--port", str(self.port),
             "--simulate",
@@ -145,7 +154,9 @@ class Sandbox:
         seed_flags(self.workdir / "cluster.db")
         self.control_plane = ControlPlane(self.workdir, port, self.monitoring.prometheus_url)
         self.control_plane.start()
-        self._wait_ready(began + READY_SECONDS)
+        # Seeding has its own cost (a minute for 30 days on 2 idle cores, seconds from the
+        # cache); the servers then get READY_SECONDS to answer, load their rules and scrape.
+        self._wait_ready(time.monotonic() + READY_SECONDS)
         self.status = {
             "control_plane_url": self.control_plane.url,
             "prometheus_url": self.monitoring.prometheus_url,

@@ -12,6 +12,7 @@ import httpx
 from ..core.alerts import Alert, AlertGroup, Matcher, Silence
 from ..core.contexts import TlsSettings
 from .calls import parsed, parsed_list
+from .errors import MalformedResponse
 from .http import HttpEndpoint, HttpPolicy
 from .problems import raise_for_problem
 
@@ -48,6 +49,13 @@ class AlertmanagerClient:
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return raise_for_problem(self.endpoint.request("GET", path, params=params))
+
+    def status(self) -> dict[str, Any]:
+        """Alertmanager's own status (version, cluster, uptime): a cheap check that it answers."""
+        data = self._get("/status").json()
+        if not isinstance(data, dict):
+            raise MalformedResponse("Alertmanager's status is not a JSON object.")
+        return data
 
     def alerts(
         self,

@@ -44,6 +44,16 @@ def tokens_from_json(data: object) -> Tokens | None:
     return Tokens(access, refresh, float(expires))
 
 
+def _token_refused(response: httpx.Response) -> bool:
+    """True when a 401 is about the token (RFC 6750: it carries ``WWW-Authenticate: Bearer``).
+
+    A refused step-up code is a 401 too, without it: refreshing and replaying that request
+    would send the wrong code twice, and count twice towards a lockout.
+    """
+    challenge: str = response.headers.get("www-authenticate", "")
+    return challenge.lower().startswith("bearer")
+
+
 class TokenAuth(httpx.Auth):
     """Bearer tokens that refresh themselves.
 
@@ -101,7 +111,7 @@ class TokenAuth(httpx.Auth):
         if sent_with is not None:
             request.headers["Authorization"] = f"Bearer {sent_with.access_token}"
         response = yield request
-        if response.status_code != 401 or sent_with is None:
+        if response.status_code != 401 or sent_with is None or not _token_refused(response):
             return
         with self._lock:
             current = self._tokens

@@ -43,13 +43,25 @@ class FlagsApi:
         self._calls.etags.remember(_path(key), reply.etag)
         return parsed(reply, lambda f: Flag.from_json(f, reply.etag))
 
-    def update(self, key: str, changes: Mapping[str, Any], *, etag: str | None = None) -> Flag:
-        """Change the fields given (``depends_on=None`` removes the dependency)."""
-        reply = self._calls.change("PATCH", _path(key), dict(changes), etag=etag)
+    def update(
+        self,
+        key: str,
+        changes: Mapping[str, Any],
+        *,
+        etag: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Flag:
+        """Change the fields given (``depends_on=None`` removes the dependency); pass the
+        ``idempotency_key`` of an earlier try to retry it without changing the flag twice."""
+        reply = self._calls.change(
+            "PATCH", _path(key), dict(changes), etag=etag, idempotency_key=idempotency_key
+        )
         return parsed(reply, lambda f: Flag.from_json(f, reply.etag))
 
-    def archive(self, key: str, *, etag: str | None = None) -> Flag:
-        reply = self._calls.change("DELETE", _path(key), etag=etag)
+    def archive(
+        self, key: str, *, etag: str | None = None, idempotency_key: str | None = None
+    ) -> Flag:
+        reply = self._calls.change("DELETE", _path(key), etag=etag, idempotency_key=idempotency_key)
         return parsed(reply, lambda f: Flag.from_json(f, reply.etag))
 
     def evaluate(self, key: str, context: Mapping[str, Any]) -> FlagEvaluation:

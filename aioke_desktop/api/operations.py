@@ -85,7 +85,9 @@ class ChaosApi:
         reply = self._calls.get(f"/chaos/runs/{_segment(run_id)}")
         return parsed(reply, lambda f: ChaosRun.from_json(f, reply.etag))
 
-    def abort(self, run_id: str, reason: str | None = None) -> ChaosRun:
+    def abort(
+        self, run_id: str, reason: str | None = None, *, idempotency_key: str | None = None
+    ) -> ChaosRun:
         """End a run now. Safe to repeat, so it is retried like a read; no If-Match: stopping
         harm must not fail on a stale view."""
         body = None if reason is None else {"reason": reason}
@@ -93,19 +95,24 @@ class ChaosApi:
             "POST",
             f"/chaos/runs/{_segment(run_id)}/abort",
             body,
-            idempotency_key=new_idempotency_key(),
+            idempotency_key=idempotency_key or new_idempotency_key(),
         )
         return parsed(reply, lambda f: ChaosRun.from_json(f, reply.etag))
 
-    def halt(self, reason: str) -> dict[str, Any]:
+    def halt(self, reason: str, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """Abort every run and refuse launches until :meth:`resume` (needs a step-up)."""
         reply = self._calls.change(
-            "POST", "/chaos/halt", {"reason": reason}, idempotency_key=new_idempotency_key()
+            "POST",
+            "/chaos/halt",
+            {"reason": reason},
+            idempotency_key=idempotency_key or new_idempotency_key(),
         )
         return parsed(reply, Fields.as_dict)
 
-    def resume(self) -> None:
-        self._calls.change("POST", "/chaos/resume", idempotency_key=new_idempotency_key())
+    def resume(self, *, idempotency_key: str | None = None) -> None:
+        self._calls.change(
+            "POST", "/chaos/resume", idempotency_key=idempotency_key or new_idempotency_key()
+        )
 
     def halt_state(self) -> Mapping[str, Any] | None:
         """Who halted chaos and why, or None when launches are allowed."""
@@ -165,10 +172,14 @@ class RunbooksApi:
         path = self._execution_path(runbook_id, execution_id) + "/log"
         return parsed(self._calls.get(path, {"offset": offset}), LogChunk.from_json)
 
-    def cancel(self, runbook_id: str, execution_id: str) -> RunbookExecution:
+    def cancel(
+        self, runbook_id: str, execution_id: str, *, idempotency_key: str | None = None
+    ) -> RunbookExecution:
         """Cancel; safe to repeat, and sent without If-Match: stopping is always allowed."""
         path = self._execution_path(runbook_id, execution_id)
-        reply = self._calls.change("POST", f"{path}/cancel", idempotency_key=new_idempotency_key())
+        reply = self._calls.change(
+            "POST", f"{path}/cancel", idempotency_key=idempotency_key or new_idempotency_key()
+        )
         return parsed(reply, lambda f: RunbookExecution.from_json(f, reply.etag))
 
     def confirm(

@@ -20,8 +20,9 @@ from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
 from urllib3.util.retry import Retry
 
+from ..core.alert_state import CurrentAlert, from_prometheus
 from ..core.contexts import TlsSettings
-from ..core.jsonshape import ShapeError
+from ..core.jsonshape import Fields, ShapeError
 from ..core.series import QueryResult, parse_result
 from .calls import malformed
 from .errors import ApiError, MalformedResponse, Problem, QueryFailed, ServerError, Timeout
@@ -101,6 +102,18 @@ class PrometheusSource:
                 expr, _when(start), _when(end), f"{step:g}", params=self._server_timeout()
             ),
         )
+
+    def alerts(self) -> list[CurrentAlert]:
+        """Prometheus' own alerts, pending and firing (``/api/v1/alerts``): the Alerts page's
+        source when a context has no Alertmanager, and the pending ones when it has."""
+        reply = self.endpoint.request("GET", "/api/v1/alerts")
+        if not reply.ok:
+            raise _refusal(reply)
+        try:
+            data = Fields(reply.json()).obj("data")
+            return [from_prometheus(item) for item in data.objects("alerts", optional=True)]
+        except ShapeError as exc:
+            raise malformed(exc) from None
 
     def _run(self, expr: str, call: Callable[[], Any]) -> QueryResult:
         with captured_replies() as replies:

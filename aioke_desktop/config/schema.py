@@ -34,6 +34,9 @@ class Settings:
     last_page: str = "overview"
     request_deadline_seconds: float = 30.0
     min_requests_per_hour: float = 100.0
+    notify_min_severity: str = "critical"  # the least alert severity worth a notification
+    close_to_tray: bool = True  # closing the window hides it to the tray, if there is one
+    alert_sound: bool = False  # beep for critical (page-level) alerts
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,9 @@ def _settings(data: Fields | None) -> Settings:
             "request_deadline_seconds", default.request_deadline_seconds
         ),
         min_requests_per_hour=data.number("min_requests_per_hour", default.min_requests_per_hour),
+        notify_min_severity=data.opt_text("notify_min_severity") or default.notify_min_severity,
+        close_to_tray=data.boolean("close_to_tray", default.close_to_tray),
+        alert_sound=data.boolean("alert_sound", default.alert_sound),
     )
 
 

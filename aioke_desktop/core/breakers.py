@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from .jsonshape import Fields
 
@@ -49,6 +51,9 @@ class Breaker:
     next_half_open_at: str | None
     last_transition: BreakerTransition | None
     etag: str | None = None
+    opened_at: str | None = None
+    # As the server names them: failure_rate_threshold, slow_call_rate_threshold, ... .
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, data: Fields, etag: str | None = None) -> Breaker:
@@ -66,4 +71,6 @@ class Breaker:
             next_half_open_at=data.opt_text("next_half_open_at"),
             last_transition=None if last is None else BreakerTransition.from_json(last),
             etag=etag,
+            opened_at=data.opt_text("opened_at"),
+            thresholds=data.mapping("thresholds"),
         )

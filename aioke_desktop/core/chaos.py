@@ -39,6 +39,7 @@ class ChaosGuard:
     expr: str | None = None
     threshold: float | None = None
     comparison: str = ">"
+    max_burn_rate: float | None = None  # for ``slo``; None: the server's page-alert rate
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}

@@ -101,6 +101,11 @@ class SecretStore:
             return SecretLookup(secret, "The keyring could not save the password.")
         return SecretLookup(secret)
 
+    def hold(self, key: str, secret: str) -> None:
+        """Keep ``secret`` for this session only, never writing it to the keyring (the
+        sandbox's demo password, which changes with every sandbox)."""
+        self._memory[key] = secret
+
     def load(self, key: str) -> SecretLookup:
         """The secret from memory or the keyring; a locked keyring is a problem, not a crash."""
         if key in self._memory:

@@ -17,9 +17,13 @@ TRAFFIC = (
     "sum by (service) (rate(http_server_request_duration_seconds_count"
     '{service=~"$service"}[$window]))'
 )
+# A service without a single 5xx has no 5xx series at all: "or 0 * traffic" makes that a
+# ratio of 0 (a service without traffic stays without a ratio, 0/0), not "No data".
 ERROR_RATIO = (
-    "sum by (service) (rate(http_server_request_duration_seconds_count"
+    "(sum by (service) (rate(http_server_request_duration_seconds_count"
     '{service=~"$service", http_response_status_code=~"5.."}[$window]))'
+    " or 0 * sum by (service) (rate(http_server_request_duration_seconds_count"
+    '{service=~"$service"}[$window])))'
     " / "
     "sum by (service) (rate(http_server_request_duration_seconds_count"
     '{service=~"$service"}[$window]))'

@@ -27,7 +27,7 @@ from ..core.contexts import Context
 log = logging.getLogger(__name__)
 
 DEMO_CONTEXT = "sandbox"
-START_SECONDS = 180.0  # a first start seeds 30 days of history (about a minute on 2 cores)
+START_SECONDS = 400.0  # a first start seeds 30 days of history: a minute on 2 idle cores
 
 
 class DemoError(RuntimeError):
@@ -65,9 +65,11 @@ def status_path() -> Path:
 
 
 def _sandbox_command() -> list[str]:
-    found = shutil.which("aioke-sandbox", path=str(Path(sys.executable).parent)) or shutil.which(
-        "aioke-sandbox"
-    )
+    here = str(Path(sys.executable).parent)
+    if getattr(sys, "frozen", False):
+        # A PyInstaller bundle ships aioke-sandbox beside the app, and has no ``python -m``.
+        return [shutil.which("aioke-sandbox", path=here) or str(Path(here, "aioke-sandbox"))]
+    found = shutil.which("aioke-sandbox", path=here) or shutil.which("aioke-sandbox")
     return [found] if found else [sys.executable, "-m", "aioke_cluster.sandbox.main"]
 
 
@@ -122,8 +124,7 @@ def start_sandbox(history_days: float = 30.0, timeout_s: float = START_SECONDS) 
             return _cluster(status, process)
         if process.poll() is not None:
             raise DemoError(
-                f"The sandbox stopped while starting (exit {process.returncode}); "
-                f"see {out.name}."
+                f"The sandbox stopped while starting (exit {process.returncode}); see {out.name}."
             )
         if time.monotonic() > deadline:
             process.terminate()

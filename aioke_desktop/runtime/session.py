@@ -10,7 +10,9 @@ an action.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -79,6 +81,10 @@ class Session(QObject):
         super().__init__(parent)
         self._connection: Connection | None = None
         self._read_only = False
+        # The app's TOTP step-up dialog, in the shape of ``ui.step_up_prompt.StepUpPrompt``
+        # (parent, connection, reason, then(ok)); actions use it when it is set.
+        self.step_up_prompt: Callable[[Any, Connection, str, Callable[[bool], None]], None] | None
+        self.step_up_prompt = None
 
     @property
     def connection(self) -> Connection | None:

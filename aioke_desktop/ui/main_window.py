@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QStackedWidget,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -26,9 +27,10 @@ from ..core.contexts import Context
 from ..runtime.poller import Poller
 from ..runtime.task_runner import is_alive
 from .command_palette import Command, CommandPalette
+from .dialogs.about import AboutDialog
 from .navigation import Navigator
 from .pages.base import Page, ViewSettings
-from .theme import Theme
+from .theme import StatusColours, Theme
 from .widgets.banner import Banner, BannerKind, TlsBanner
 from .widgets.connection_light import ConnectionLight
 from .widgets.context_switcher import ContextSwitcher
@@ -82,8 +84,19 @@ class MainWindow(QMainWindow):
         self.refresh_interval.set_interval(view.refresh_s)
         self.lights = {name: ConnectionLight(name, theme.colours, self) for name in ENDPOINTS}
         self.session = SessionLabel(self)
+        self.login_action = QAction("Log in", self, shortcut=QKeySequence("Ctrl+L"))
+        self.login_action.setToolTip("Log in to the context shown, or log out")
+        self.contexts_action = QAction("Contexts…", self)
+        self.contexts_action.setToolTip("Add, edit or remove clusters")
+        self.read_only = QToolButton(self)
+        self.read_only.setObjectName("read-only")
+        self.read_only.setText("Read-only")
+        self.read_only.setCheckable(True)
+        self.read_only.setToolTip("While on, every change to the cluster is refused")
+        self._style_read_only(theme.colours)
         self.banner = TlsBanner(theme.colours, self)
         self.notice = Banner(theme.colours, self)
+        self.alert_banner = Banner(theme.colours, self)  # notifications when there is no tray
         self.sidebar = Sidebar([page.title for page in pages], self)
         self.stack = QStackedWidget(self)
         for page in pages:
@@ -94,6 +107,7 @@ class MainWindow(QMainWindow):
         self.refresh_action = QAction("Refresh now", self, shortcut=QKeySequence("F5"))
         self.palette_action = QAction("Command palette", self, shortcut=QKeySequence("Ctrl+K"))
         self.quit_action = QAction("Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        self.about_action = QAction("About Aioke", self)
         self.page_actions = [
             QAction(f"Go to {page.title}", self, shortcut=QKeySequence(f"Ctrl+{number}"))
             for number, page in enumerate(pages[:9], start=1)
@@ -101,6 +115,7 @@ class MainWindow(QMainWindow):
         self.addActions(
             [self.refresh_action, self.palette_action, self.quit_action, *self.page_actions]
         )
+        self.addAction(self.login_action)
 
         self._lay_out()
         self._connect_signals()
@@ -113,7 +128,9 @@ class MainWindow(QMainWindow):
         toolbar.setFloatable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         toolbar.setStyleSheet("QToolBar { spacing: 6px; padding: 6px 12px 6px 8px; }")
-        for widget in (self.contexts, self.time_range, self.refresh_interval):
+        toolbar.addWidget(self.contexts)
+        toolbar.addAction(self.contexts_action)
+        for widget in (self.time_range, self.refresh_interval):
             toolbar.addWidget(widget)
         spacer = QWidget(toolbar)
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -130,6 +147,8 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(lights)
         toolbar.addSeparator()
         toolbar.addWidget(self.session)
+        toolbar.addAction(self.login_action)
+        toolbar.addWidget(self.read_only)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
 
         body = QWidget(self)
@@ -143,9 +162,11 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.banner)
         column.addWidget(self.notice)
+        column.addWidget(self.alert_banner)
         column.addLayout(row, 1)
         self.setCentralWidget(body)
         self.statusBar().addWidget(self.refresh_status, 1)
+        self.menuBar().addMenu("&Help").addAction(self.about_action)
 
     def _connect_signals(self) -> None:
         nav = self.navigator
@@ -158,6 +179,7 @@ class MainWindow(QMainWindow):
         self.refresh_action.triggered.connect(nav.refresh_current)
         self.palette_action.triggered.connect(self.command_palette.open_palette)
         self.quit_action.triggered.connect(self.close)
+        self.about_action.triggered.connect(self.show_about)
         self.time_range.range_changed.connect(nav.set_time_range)
         self.refresh_interval.interval_changed.connect(nav.set_refresh_interval)
         self.contexts.context_chosen.connect(self.context_chosen)
@@ -165,6 +187,7 @@ class MainWindow(QMainWindow):
             self._theme.changed.connect(light.set_colours)
         self._theme.changed.connect(self.banner.set_colours)
         self._theme.changed.connect(self.notice.set_colours)
+        self._theme.changed.connect(self._style_read_only)
         self.command_palette.register(self._commands())
 
     def _commands(self) -> list[Command]:
@@ -175,6 +198,10 @@ class MainWindow(QMainWindow):
         commands += [
             Command("Refresh now", self.refresh_action.trigger, "Actions", "F5", "reload"),
             Command("Custom time range…", self.time_range.open_custom, "Time range"),
+            Command("About Aioke", self.about_action.trigger, "Help", keywords="version"),
+            Command("Log in or out", self.login_action.trigger, "Actions", "Ctrl+L", "logout"),
+            Command("Edit contexts…", self.contexts_action.trigger, "Contexts", keywords="add"),
+            Command("Read-only on or off", self.read_only.click, "Actions", keywords="safe"),
         ]
         commands += [
             Command(f"Time range: {text}", partial(self._choose_range, key), "Time range")
@@ -236,6 +263,23 @@ class MainWindow(QMainWindow):
                 self._watched[name] = poller
                 poller.health_changed.connect(light.show_health)
                 light.retry_requested.connect(poller.refresh_now)
+
+    def _style_read_only(self, colours: StatusColours) -> None:
+        # While on it must not be missed: amber, as the warning banner is.
+        self.read_only.setStyleSheet(
+            f"QToolButton#read-only:checked {{ background: {colours.banner_warning_bg};"
+            f" color: {colours.banner_text}; font-weight: 600; border-radius: 3px; }}"
+        )
+
+    def show_login_state(self, logged_in: bool, ended: bool = False) -> None:
+        """The login action says what it will do: log in, log out, or log in again."""
+        self.login_action.setText("Log in again" if ended else "Log out" if logged_in else "Log in")
+
+    def show_about(self) -> None:
+        """Help → About: the version, as ``--version`` prints it."""
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def show_notice(self, text: str) -> None:
         """An amber banner under the TLS one: something the user must know but can live with

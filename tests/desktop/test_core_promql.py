@@ -20,8 +20,10 @@ def test_defaults_fit_the_sandbox_opentelemetry_names() -> None:
         '{service=~"checkout"}[5m]))'
     )
     assert queries.error_ratio() == (
-        "sum by (service) (rate(http_server_request_duration_seconds_count"
+        "(sum by (service) (rate(http_server_request_duration_seconds_count"
         '{service=~"checkout", http_response_status_code=~"5.."}[5m]))'
+        " or 0 * sum by (service) (rate(http_server_request_duration_seconds_count"
+        '{service=~"checkout"}[5m])))'
         " / sum by (service) (rate(http_server_request_duration_seconds_count"
         '{service=~"checkout"}[5m]))'
     )

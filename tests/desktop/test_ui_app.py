@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from desktop.ui_helpers import FetchingPage, context, light_theme, make_window
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -21,6 +20,7 @@ from aioke_desktop.app import Options, Shell, StartupError, build, make_applicat
 from aioke_desktop.config import AppConfig, ConfigStore, Settings
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.screenshot import capture
+from desktop.ui_helpers import FetchingPage, context, light_theme, make_window
 
 
 def _distinct_colours(image: QImage) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from desktop.ui_helpers import context, make_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
@@ -11,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.command_palette import Command, CommandFilter, CommandModel
 from aioke_desktop.ui.widgets.time_range import TimeRange
+from desktop.ui_helpers import context, make_window
 
 
 def test_ctrl_k_opens_the_palette_and_enter_goes_to_the_page_typed(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 
-from desktop.ui_helpers import FetchingPage, context, light_theme, make_window
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -16,6 +15,7 @@ from aioke_desktop.ui.main_window import MainWindow
 from aioke_desktop.ui.pages import PAGE_KEYS, PageState, ViewSettings
 from aioke_desktop.ui.theme import LIGHT
 from aioke_desktop.ui.widgets.time_range import TimeRange
+from desktop.ui_helpers import FetchingPage, context, light_theme, make_window
 
 
 def _activate(qtbot: QtBot, window: MainWindow) -> None:

@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.activity import ClusterEvent
+from ...runtime.event_feed import EventFeed
 from ...runtime.poller import Health, Poller, PollHealth, error_sentence
 from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
@@ -107,6 +109,9 @@ class Page(QWidget):
 
     # Pages that read from the cluster say so; without a connection they ask for a login.
     needs_connection: ClassVar[bool] = False
+
+    # Event kinds (prefixes such as "breaker.") after which a shown page refetches at once.
+    live_kinds: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -198,7 +203,22 @@ class Page(QWidget):
                 self._show(PageState.LOADING)
             self._poller.refresh_now()
 
+    def follow(self, feed: EventFeed) -> None:
+        """Hear of changes from ``feed``: events of :attr:`live_kinds` go to :meth:`on_events`."""
+        feed.arrived.connect(self._on_feed)
+
+    def on_events(self, events: list[ClusterEvent]) -> None:
+        """Events of :attr:`live_kinds` arrived; a shown page refetches now, not at its next
+        poll (a burst of events while a fetch runs adds one fetch, not one each)."""
+        if self._shown:
+            self.refresh()
+
     # Internals --------------------------------------------------------------------------
+
+    def _on_feed(self, events: list[ClusterEvent]) -> None:
+        mine = [e for e in events if self.live_kinds and e.kind.startswith(self.live_kinds)]
+        if mine:
+            self.on_events(mine)
 
     def _on_connection_changed(self, *_: object) -> None:
         """A login or logout: a shown page starts over with the new connection."""

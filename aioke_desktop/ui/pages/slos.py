@@ -1,12 +1,272 @@
-"""The SLOs page: error budgets and burn rates (until they arrive, its heading and state)."""
+"""The SLOs page: every SLO's error budget and burn rates, and one SLO's charts.
+
+The table is sorted by budget left, least first. Numbers come from Sloth's recording rules
+and alerts when the cluster has them, else from the SLI queries with the alert rules
+applied here (``core.slo_queries``). The selected SLO shows its budget over the period and
+its burn rate against the page and ticket thresholds, with the cluster's changes
+marked on both.
+"""
 
 from __future__ import annotations
 
-from .base import PLACEHOLDER, Page
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.activity import ClusterEvent
+from ...core.annotations import Annotation, from_event
+from ...core.slo import DEFAULT_MIN_REQUESTS_PER_HOUR
+from ...core.slo_queries import SloReadings
+from ...core.slo_status import SloStatus, with_threshold
+from ...runtime.event_feed import EventFeed
+from ...runtime.session import Session
+from ...runtime.task_runner import TaskRunner
+from ..models.rows import KEY_ROLE
+from ..models.slo_table import BUDGET_COLUMN, SloSortModel, SloTableModel
+from ..slo_view.detail import SloDetail, SloDetailView, merge_annotations
+from ..slo_view.fetch import SloSnapshot, fetch_slo_detail, fetch_slos
+from ..theme import StatusColours, Theme
+from .base import Page, ViewSettings
+
+MAX_GUARD = 1_000_000
 
 
 class SlosPage(Page):
     key = "slos"
     title = "SLOs"
     description = "Each SLO's error budget left and how fast it burns, over 5 minutes to 3 days."
-    empty_detail = PLACEHOLDER
+    empty_detail = "The cluster defines no SLOs."
+    needs_connection = True
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        theme: Theme,
+        session: Session | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        self._colours = theme.colours
+        self.readings: SloReadings | None = None
+        self.selected: str | None = None
+        self.min_requests_per_hour = DEFAULT_MIN_REQUESTS_PER_HOUR
+        self._history: tuple[Annotation, ...] | None = None  # past changes, from the audit
+        self._live: list[Annotation] = []  # changes from the event feed
+        self._window = (0.0, 0.0)
+        super().__init__(runner, theme, session, parent)
+        theme.changed.connect(self._set_colours)
+        self.session.connected.connect(self._forget_history)
+        self.session.disconnected.connect(self._forget_history)
+
+    # Building ---------------------------------------------------------------------------
+
+    def build_content(self) -> QWidget:
+        box = QWidget(self)
+        self.filter = QLineEdit(box)
+        self.filter.setPlaceholderText("Filter SLOs (checkout, latency…)")
+        self.filter.setClearButtonEnabled(True)
+        self.guard = QSpinBox(box)
+        self.guard.setObjectName("low-traffic-guard")
+        self.guard.setRange(0, MAX_GUARD)
+        self.guard.setSingleStep(50)
+        self.guard.setValue(int(self.min_requests_per_hour))
+        self.guard.setSuffix(" requests/h")
+        self.guard.setToolTip(
+            "Below this many requests an hour, a window shows 'insufficient traffic' "
+            "instead of a ratio, and it does not count for alerts computed here."
+        )
+        self.guard.valueChanged.connect(self.set_min_requests_per_hour)
+        self.source = QLabel(box)
+        controls = QHBoxLayout()
+        controls.addWidget(self.filter, 1)
+        controls.addWidget(QLabel("Low-traffic guard:", box))
+        controls.addWidget(self.guard)
+        controls.addSpacing(12)
+        controls.addWidget(self.source)
+        self.model = SloTableModel(self._colours, box)
+        self.proxy = SloSortModel(box)
+        self.proxy.setSourceModel(self.model)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView(box)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(BUDGET_COLUMN, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)  # a long SLO name ends in "…" rather than in two halves
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
+        self.detail = SloDetailView(self._colours, box)
+        top = QWidget(box)
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addLayout(controls)
+        top_layout.addWidget(self.table, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, box)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setChildrenCollapsible(False)
+        self._sized = False
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        return box
+
+    # Fetching ---------------------------------------------------------------------------
+
+    def make_fetch(self, view: ViewSettings) -> Callable[[], object] | None:
+        connection = self.session.connection
+        if connection is None:
+            return None
+        time_range = view.time_range
+        threshold, selected = self.min_requests_per_hour, self.selected
+        history = self._history is None
+
+        def fetch() -> SloSnapshot:
+            start, end = time_range.bounds(datetime.now(UTC))
+            return fetch_slos(
+                connection,
+                start.timestamp(),
+                end.timestamp(),
+                min_requests_per_hour=threshold,
+                selected=selected,
+                history=history,
+            )
+
+        return fetch
+
+    def present(self, data: object) -> bool:
+        if not isinstance(data, SloSnapshot) or not data.readings.statuses:
+            return False
+        self.readings = data.readings
+        self._judge()
+        rules = data.readings.from_rules
+        self.source.setText(
+            "Source: the cluster's SLO recording rules and alerts"
+            if rules
+            else "Source: SLI queries (no SLO rules found); alerts computed here"
+        )
+        if data.detail is not None:
+            if data.history_read:
+                self._history = data.detail.annotations
+            self._window = (data.detail.start, data.detail.end)
+            if self.selected is None:
+                self.selected = data.detail.slo_id
+            if data.detail.slo_id == self.selected:
+                self._show_detail(data.detail)
+        self._select_row(self.selected)
+        if not self._sized:
+            self._size_table()
+        return True
+
+    def set_min_requests_per_hour(self, value: float) -> None:
+        """The low-traffic guard's threshold; the table is judged again at once (the
+        request counts are already there)."""
+        self.min_requests_per_hour = float(value)
+        if int(value) != self.guard.value():
+            self.guard.setValue(int(value))
+        if self.readings is not None:
+            self._judge()
+
+    def follow(self, feed: EventFeed) -> None:
+        """Mark the feed's changes on the charts as they happen."""
+        super().follow(feed)
+        feed.arrived.connect(self._changes_arrived)
+        feed.reset.connect(self._live.clear)
+
+    # Internals --------------------------------------------------------------------------
+
+    def _judge(self) -> None:
+        assert self.readings is not None
+        threshold = self.min_requests_per_hour
+        statuses = [with_threshold(s, threshold) for s in self.readings.statuses]
+        self.readings = replace(self.readings, min_requests_per_hour=threshold)
+        self.model.replace(statuses)
+
+    def _size_table(self) -> None:
+        """Give the table the height of its rows (up to about a dozen), the charts the rest."""
+        self._sized = True
+        rows = min(self.proxy.rowCount(), 12)
+        wanted = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
+        wanted += sum(self.table.rowHeight(row) for row in range(rows))
+        wanted += self.filter.sizeHint().height() + self.table.rowHeight(0) + 8  # no scroll bar
+        total = sum(self.splitter.sizes())
+        if total > wanted:
+            self.splitter.setSizes([wanted, total - wanted])
+
+    def status(self, slo_id: str | None) -> SloStatus | None:
+        return None if slo_id is None else self.model.find(slo_id)
+
+    def _select_row(self, slo_id: str | None) -> None:
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(KEY_ROLE) == slo_id:
+                if self.table.currentIndex().row() != row:
+                    self.table.selectRow(row)
+                return
+
+    def _row_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        slo_id = current.data(KEY_ROLE) if current.isValid() else None
+        if not isinstance(slo_id, str) or slo_id == self.selected:
+            return
+        self.selected = slo_id
+        status = self.status(slo_id)
+        self.detail.show_status(status)
+        connection = self.session.connection
+        if status is None or connection is None:
+            return
+        start, end = self._window
+        history = self._history is None
+        self.runner.run(
+            lambda: fetch_slo_detail(connection, status, start, end, history=history),
+            self._detail_arrived,
+            lambda _error: None,  # the next refresh tries again and shows any error
+            owner=self,
+            name="slo detail",
+        )
+
+    def _detail_arrived(self, detail: SloDetail) -> None:
+        if detail.annotations and self._history is None:
+            self._history = detail.annotations
+        if detail.slo_id == self.selected:
+            self._show_detail(detail)
+
+    def _show_detail(self, detail: SloDetail) -> None:
+        self.detail.show_status(self.status(detail.slo_id))
+        annotations = merge_annotations(self._history or (), detail.annotations, self._live)
+        self.detail.show_detail(replace(detail, annotations=annotations))
+
+    def _changes_arrived(self, events: list[ClusterEvent]) -> None:
+        fresh = [a for a in (from_event(e) for e in events) if a is not None]
+        if fresh:
+            self._live.extend(fresh)
+            self.detail.set_annotations(merge_annotations(self._history or (), self._live))
+
+    def _forget_history(self, *_: object) -> None:
+        self._history = None
+        self._live.clear()
+
+    def _set_colours(self, colours: StatusColours) -> None:
+        self._colours = colours
+        self.model.set_colours(colours)
+        self.detail.set_colours(colours)

@@ -1,0 +1,1 @@
+"""Qt item models over plain state (tables behind sort and filter proxies)."""

@@ -1,0 +1,1 @@
+"""The service map: the view, its items, and the panel of the clicked service."""
