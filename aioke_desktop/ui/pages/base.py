@@ -172,7 +172,12 @@ class Page(QWidget):
         if self.needs_connection and self.session.connection is None:
             self._poller.stop()
             self._fetches = False
-            self._show(PageState.EMPTY, "Not connected: log in to a context to see this page.")
+            # Not the page's first data: a screenshot or a test waits on for the real thing.
+            self._show(
+                PageState.EMPTY,
+                "Not connected: log in to a context to see this page.",
+                settled=False,
+            )
             return
         fetch = self.make_fetch(view)
         self._fetches = fetch is not None
@@ -180,6 +185,8 @@ class Page(QWidget):
             self._poller.stop()
             self._show(PageState.EMPTY, self.empty_detail)
             return
+        if not self._had_data and self._state is not PageState.LOADING:
+            self._show(PageState.LOADING)  # not "Not connected" any more: the fetch is on its way
         self._poller.set_fetch(fetch)
         self._poller.set_interval(view.refresh_s if view.time_range.live else None)
         self._poller.start()
@@ -259,7 +266,7 @@ class Page(QWidget):
         layout.addWidget(self._stale)
         layout.addWidget(self._body, 1)
 
-    def _show(self, state: PageState, detail: str = "") -> None:
+    def _show(self, state: PageState, detail: str = "", *, settled: bool = True) -> None:
         if state is PageState.LOADING:
             self._body.setCurrentIndex(0)
         elif state is PageState.DATA:
@@ -273,7 +280,7 @@ class Page(QWidget):
         changed = state is not self._state
         self._state = state
         self._restyle(self._theme.colours)
-        if state in (PageState.DATA, PageState.EMPTY) and not self._had_data:
+        if settled and state in (PageState.DATA, PageState.EMPTY) and not self._had_data:
             self._had_data = True
             self.first_data_ready.emit()
         if changed:
