@@ -97,7 +97,12 @@ def recent(conn: sqlite3.Connection, after: int, limit: int = 500) -> list[Event
     )
     return [
         Event(
-            r["seq"], r["time"], r["kind"], r["resource"], r["actor"], r["summary"],
+            r["seq"],
+            r["time"],
+            r["kind"],
+            r["resource"],
+            r["actor"],
+            r["summary"],
             None if r["data"] is None else json.loads(r["data"]),
         )
         for r in rows

@@ -26,6 +26,7 @@ class RequestIdFilter(logging.Filter):
         record.request_id = request_id_var.get()
         return True
 
+
 # A client's id is echoed into logs and audit rows, so accept only short, plain ones.
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 

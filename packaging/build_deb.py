@@ -8,7 +8,8 @@ writes ``dist/aioke-desktop_<version>_<arch>.deb`` and
 metainfo, hicolor icons, a manual page and lintian overrides; ``apt install ./<file>.deb``
 pulls in the system libraries it needs. ``--fast`` compresses at level 1 (tests).
 
-Run on Debian or Ubuntu (``dpkg-deb``, ``dpkg-shlibdeps`` from dpkg-dev).
+Run on Debian or Ubuntu: it needs ``dpkg-deb``, ``objdump`` and ``strip`` (dpkg-dev,
+binutils) and ``patchelf``, which ``packaging/bootstrap.sh`` installs.
 """
 
 from __future__ import annotations
@@ -29,16 +30,18 @@ from importlib.metadata import distribution
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from icons import APP_ID, SVG, render_icons  # a sibling script, not a package
+from icons import APP_ID, SVG, render_hicolor  # a sibling script, not a package
 
 ROOT = Path(__file__).resolve().parent.parent
 LINUX = ROOT / "packaging" / "linux"
 SPEC = ROOT / "packaging" / "aioke-desktop.spec"
 PREFIX = Path("opt/aioke-desktop")
+Done = subprocess.CompletedProcess[str]
 
-# What Qt needs from the system but finds at run time (dlopen) or that PyInstaller never
-# bundles, so dpkg-shlibdeps cannot see it: the GL stack, xcb, Wayland, the xcb cursor and
-# keyboard libraries the xcb platform plugin needs, fonts and D-Bus.
+# Named outright, whatever the scan of the bundle's links finds: what Qt opens at run time
+# (EGL and GL, Wayland, fontconfig, D-Bus) and what its X11 platform plugin links (xcb and
+# its cursor, keyboard and image libraries), so no change in what PyInstaller bundles can
+# ever drop one of them.
 RUNTIME_DEPENDS = [
     "libegl1",
     "libgl1",
@@ -65,8 +68,11 @@ def log(message: str) -> None:
     print(f"[build_deb] {message}", file=sys.stderr, flush=True)
 
 
-def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(argv, check=True, text=True, **kwargs)  # type: ignore[call-overload]  # noqa: S603
+def run(argv: list[str], *, capture_output: bool = False) -> Done:
+    """Run a build tool; its failure stops the build."""
+    return subprocess.run(  # noqa: S603 - our build tools, with arguments we built
+        argv, check=True, text=True, capture_output=capture_output
+    )
 
 
 def package_metadata() -> tuple[str, str]:
@@ -174,12 +180,14 @@ def owning_packages(paths: list[Path]) -> dict[Path, str]:
 
 
 def _system_libraries() -> dict[str, Path]:
-    """soname → path of the libraries the dynamic linker knows (``ldconfig -p``), x86-64."""
+    """soname → path of the libraries the dynamic linker knows (``ldconfig -p``) for this
+    machine's architecture."""
+    tag = {"x86_64": "x86-64", "aarch64": "AArch64"}.get(platform.machine(), platform.machine())
     listing = run(["/sbin/ldconfig", "-p"], capture_output=True).stdout
-    found = {}
+    found: dict[str, Path] = {}
     for line in listing.splitlines():
         match = re.match(r"\s+(\S+) \((.*)\) => (\S+)$", line)
-        if match and "x86-64" in match.group(2):
+        if match and tag in match.group(2):
             found.setdefault(match.group(1), Path(match.group(3)))
     return found
 
@@ -291,12 +299,9 @@ def stage(bundle: Path, root: Path, *, name: str, version: str, maintainer: str)
     (share / "metainfo" / f"{APP_ID}.metainfo.xml").write_text(
         _fill(LINUX / f"{APP_ID}.metainfo.xml", VERSION=version, DATE=today), encoding="utf-8"
     )
-    icons = share / "icons"
-    render_icons(icons.parent / "_icons")
-    shutil.move(icons.parent / "_icons" / "hicolor", icons / "hicolor")
-    shutil.rmtree(icons.parent / "_icons")
-    (icons / "hicolor/scalable/apps").mkdir(parents=True)
-    shutil.copy(SVG, icons / "hicolor/scalable/apps")
+    render_hicolor(share / "icons")
+    (share / "icons/hicolor/scalable/apps").mkdir(parents=True)
+    shutil.copy(SVG, share / "icons/hicolor/scalable/apps")
     doc = share / "doc" / name
     doc.mkdir(parents=True)
     shutil.copy(LINUX / "copyright", doc / "copyright")
@@ -385,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     stage(bundle, root, name=name, version=version, maintainer=maintainer)
     unbundled = unbundle_system_libraries(root / PREFIX)
     log(f"uses the system's copies from {len(unbundled)} packages: {', '.join(unbundled)}")
-    strip_objects(root / PREFIX)
+    kept = strip_objects(root / PREFIX)
+    log(f"left {len(kept)} objects unstripped: their wheels rewrote them with patchelf")
     fix_runpaths(root / PREFIX)  # after strip: strip would ruin objects patchelf rewrote
     depends = merge_depends(linked_depends(root / PREFIX), RUNTIME_DEPENDS)
     normalise_modes(root)

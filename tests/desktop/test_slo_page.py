@@ -249,3 +249,25 @@ def sandbox_value(sandbox: Sandbox, expr: str, at: float) -> float | None:
     answer.raise_for_status()
     result = answer.json()["data"]["result"]
     return float(result[0]["value"][1]) if result else None
+
+
+def test_choosing_another_slo_shows_its_charts(qtbot: QtBot, page: SlosPage) -> None:
+    shown = rows(page)
+    other = shown[-1].slo
+    assert page.detail.detail is not None
+    assert page.detail.detail.slo_id == shown[0].slo.id
+    page.table.selectRow(len(shown) - 1)
+    qtbot.waitUntil(
+        lambda: page.detail.detail is not None and page.detail.detail.slo_id == other.id,
+        timeout=15_000,
+    )
+    assert page.selected == other.id
+    assert page.detail.title.text().startswith(f"{other.service} · {other.name}: ")
+    assert page.detail.budget_chart.has_data()
+    assert page.detail.burn_chart.has_data()
+    # A refresh keeps the choice (and the row selected, wherever sorting puts it).
+    with qtbot.waitSignal(page.poller.data, timeout=30_000):
+        page.refresh()
+    assert page.selected == other.id
+    assert page.detail.detail is not None
+    assert page.detail.detail.slo_id == other.id

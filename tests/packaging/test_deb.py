@@ -10,6 +10,7 @@ test. What ``dpkg -i`` adds over ``dpkg -x`` is dependency resolution, and
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
@@ -33,6 +35,7 @@ OPT = Path("opt/aioke-desktop")
 APP_ID = "org.aioke.Desktop"
 QT_RUNTIME = ["libxcb1", "libxkbcommon-x11-0", "libegl1", "libgl1", "libfontconfig1"]
 QT_RUNTIME += ["libdbus-1-3", "libglib2.0-0", "libxcb-cursor0"]
+XVFB = ["xvfb-run", "--auto-servernum", "--server-args=-screen 0 1280x800x24"]
 
 
 @dataclass(frozen=True)
@@ -53,9 +56,9 @@ class Built:
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     work = tmp_path_factory.mktemp("packaging")
     began = time.monotonic()
+    build = [sys.executable, str(ROOT / "packaging" / "build_deb.py"), "--fast"]
     done = subprocess.run(
-        [sys.executable, str(ROOT / "packaging" / "build_deb.py"), "--fast"]
-        + ["--out", str(work / "out"), "--work", str(work / "build")],
+        [*build, "--out", str(work / "out"), "--work", str(work / "build")],
         capture_output=True,
         text=True,
         timeout=1500,
@@ -170,7 +173,7 @@ def test_files_are_where_a_linux_desktop_looks_for_them(built: Built) -> None:
         assert (hicolor / f"{size}x{size}/apps/{APP_ID}.png").is_file(), size
     metainfo = (root / f"usr/share/metainfo/{APP_ID}.metainfo.xml").read_text()
     assert f'<release version="{VERSION}"' in metainfo
-    assert f"<launchable type=\"desktop-id\">{APP_ID}.desktop</launchable>" in metainfo
+    assert f'<launchable type="desktop-id">{APP_ID}.desktop</launchable>' in metainfo
     assert (root / "usr/share/man/man1/aioke-desktop.1.gz").is_file()
     assert (root / "usr/share/doc/aioke-desktop/copyright").is_file()
 
@@ -186,6 +189,10 @@ def test_the_bundle_carries_the_keyring_backends_and_the_shipped_data(built: Bui
         "jeepney/io/blocking.pyc",
     ):
         assert (internal / module).is_file(), module
+    # The About dialog's icon is an SVG: Qt needs its SVG image and icon plugins for it.
+    plugins = internal / "PySide6/Qt/plugins"
+    assert (plugins / "imageformats/libqsvg.so").is_file()
+    assert (plugins / "iconengines/libqsvgicon.so").is_file()
     assert sorted(p.name for p in (internal / "resources/slos").glob("*.yaml"))
     assert sorted(p.name for p in (internal / "resources/runbooks").glob("*.yaml"))
     assert (internal / f"resources/icons/{APP_ID}.svg").is_file()
@@ -216,8 +223,7 @@ def test_the_installed_app_paints_its_window_on_a_real_x_server(
     png = tmp_path / "window.png"
     began = time.monotonic()
     done = subprocess.run(
-        ["xvfb-run", "--auto-servernum", "--server-args=-screen 0 1280x800x24"]
-        + [str(command), "--screenshot", str(png), "--size", "1280x800"],
+        [*XVFB, str(command), "--screenshot", str(png), "--size", "1280x800"],
         env=_x_env(tmp_path),
         capture_output=True,
         text=True,
@@ -230,6 +236,40 @@ def test_the_installed_app_paints_its_window_on_a_real_x_server(
 
 
 @pytest.mark.usefixtures("no_strays")
+def test_the_installed_sandbox_serves_a_cluster_and_stops_cleanly(
+    built: Built, tmp_path: Path
+) -> None:
+    status = tmp_path / "sandbox.json"
+    log = tmp_path / "sandbox.log"
+    with log.open("wb") as out:
+        places = ["--workdir", str(tmp_path / "work"), "--status-file", str(status)]
+        sandbox = subprocess.Popen(
+            [str(built.root / OPT / "aioke-sandbox"), *places, "--history-days", "1"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while not status.exists():
+            assert sandbox.poll() is None, log.read_text()[-5000:]
+            assert time.monotonic() < deadline, "the sandbox was not ready in 240 s"
+            time.sleep(0.5)
+        ready = json.loads(status.read_text())
+        assert httpx.get(f"{ready['control_plane_url']}/healthz").json()["status"] == "ok"
+        # The control plane is the bundle's own program, not a Python on this machine.
+        cmdline = Path(f"/proc/{ready['control_plane_pid']}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[:2] == [str(built.root / OPT / "aioke-cluster").encode(), b"serve"]
+        # Prometheus evaluates the SLO rules made from the bundle's resources/slos.
+        rules = httpx.get(f"{ready['prometheus_url']}/api/v1/rules").json()["data"]["groups"]
+        assert any("checkout" in group["name"] for group in rules)
+    finally:
+        sandbox.send_signal(signal.SIGTERM)
+        code = sandbox.wait(60)
+    assert code == 0, log.read_text()[-5000:]
+    assert not status.exists()
+
+
+@pytest.mark.usefixtures("no_strays")
 def test_the_installed_app_runs_the_demo_and_saves_a_screenshot(
     built: Built, tmp_path: Path
 ) -> None:
@@ -239,8 +279,7 @@ def test_the_installed_app_runs_the_demo_and_saves_a_screenshot(
     png = tmp_path / "demo.png"
     began = time.monotonic()
     done = subprocess.run(
-        ["xvfb-run", "--auto-servernum", "--server-args=-screen 0 1280x800x24"]
-        + [str(command), "--demo", "--screenshot", str(png), "--size", "1280x800"],
+        [*XVFB, str(command), "--demo", "--screenshot", str(png), "--size", "1280x800"],
         env=_x_env(tmp_path),
         capture_output=True,
         text=True,

@@ -24,6 +24,7 @@ from ..theme import StatusColours
 from .annotation_layer import AnnotationLayer
 from .export import ChartMenu
 from .line import Line as Line  # where the page and the SLO view import it from
+from .time_axis import use_clock_ticks
 from .units import Unit, readout_html
 
 THRESHOLD_POINTS = 64  # the threshold line is drawn as points so that autorange keeps it
@@ -81,10 +82,10 @@ class TimeSeriesChart(QWidget):
         header.addWidget(self.readout, 1)
         header.addWidget(self.warning)
 
-        import os as _os
-        self.plot_widget = pg.PlotWidget(self, axisItems=None if _os.environ.get("NODATEAXIS") else {"bottom": pg.DateAxisItem()})
+        self.plot_widget = pg.PlotWidget(self)
         self.plot_widget.setMinimumHeight(120)
         self.plot = self.plot_widget.getPlotItem()
+        use_clock_ticks(self.plot.getAxis("bottom"))
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setClipToView(True)
         self.plot.setMouseEnabled(x=True, y=False)  # zoom and pan in time; y follows
@@ -272,12 +273,8 @@ class TimeSeriesChart(QWidget):
 
     def _mouse_moved(self, position: object) -> None:
         box = self.plot.getViewBox()
-        if self.plot.sceneBoundingRect().contains(position) and box.sceneBoundingRect().contains(
-            position
-        ):
-            self.pointer_moved.emit(float(box.mapSceneToView(position).x()))
-        else:
-            self.pointer_moved.emit(None)
+        inside = box.sceneBoundingRect().contains(position)
+        self.pointer_moved.emit(float(box.mapSceneToView(position).x()) if inside else None)
 
     def _latest(self, line: Line) -> float:
         """The line's newest value, if it is recent (else it has no value now)."""

@@ -70,7 +70,7 @@ def _burn_tooltip(reading: WindowReading | None, slo_objective: float) -> str:
 
 def _burn_column(window: str) -> Column[SloStatus]:
     return Column(
-        f"Burn {window}",
+        f"Burn\n{window}",  # two-line headers leave the SLO name room
         lambda s, _now: burn_text(s.reading(window)),
         sort=lambda s, _now: _burn_sort(s.reading(window)),
         tone=lambda s: _burn_tone(s.reading(window)),
@@ -164,14 +164,14 @@ def _columns() -> list[Column[SloStatus]]:
             numeric=True,
         ),
         Column(
-            "SLI now",
+            "SLI\nnow",
             lambda s, _now: sli_text(s),
             sort=lambda s, _now: -1.0 if math.isnan(s.sli_now) else s.sli_now,
             tooltip=lambda s, _now: "Good events over the last 5 minutes.",
             numeric=True,
         ),
         Column(
-            "Budget left",
+            "Budget\nleft",
             lambda s, _now: budget_text(s),
             sort=lambda s, _now: LAST if math.isnan(s.budget_remaining) else s.budget_remaining,
             tone=_budget_tone,
@@ -187,7 +187,7 @@ def _columns() -> list[Column[SloStatus]]:
             tooltip=lambda s, _now: _alert_tooltip(s),
         ),
         Column(
-            "Exhausted in",
+            "Exhausted\nin",
             lambda s, _now: exhaustion_text(s),
             sort=lambda s, _now: _exhaustion_sort(s),
             tooltip=lambda s, _now: (

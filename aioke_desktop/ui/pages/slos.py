@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +40,7 @@ from ..models.slo_table import BUDGET_COLUMN, SloSortModel, SloTableModel
 from ..slo_view.detail import SloDetail, SloDetailView, merge_annotations
 from ..slo_view.fetch import SloSnapshot, fetch_slo_detail, fetch_slos
 from ..theme import StatusColours, Theme
+from ..widgets.fitted_table import FittedTable
 from .base import Page, ViewSettings
 
 MAX_GUARD = 1_000_000
@@ -66,6 +67,7 @@ class SlosPage(Page):
         self._history: tuple[Annotation, ...] | None = None  # past changes, from the audit
         self._live: list[Annotation] = []  # changes from the event feed
         self._window = (0.0, 0.0)
+        self._fitted = False
         super().__init__(runner, theme, session, parent)
         theme.changed.connect(self._set_colours)
         self.session.connected.connect(self._forget_history)
@@ -100,7 +102,7 @@ class SlosPage(Page):
         self.proxy = SloSortModel(box)
         self.proxy.setSourceModel(self.model)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
-        self.table = QTableView(box)
+        self.table = FittedTable(box)
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(BUDGET_COLUMN, Qt.SortOrder.AscendingOrder)
@@ -110,13 +112,13 @@ class SlosPage(Page):
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)  # a long SLO name ends in "…" rather than in two halves
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # keep service and kind
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
         self.detail = SloDetailView(self._colours, box)
-        top = QWidget(box)
+        top = self.top = QWidget(box)
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addLayout(controls)
@@ -124,10 +126,9 @@ class SlosPage(Page):
         self.splitter = QSplitter(Qt.Orientation.Vertical, box)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 0)  # the table as tall as its rows...
+        self.splitter.setStretchFactor(1, 1)  # ...the charts take the rest
         self.splitter.setChildrenCollapsible(False)
-        self._sized = False
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -176,8 +177,8 @@ class SlosPage(Page):
             if data.detail.slo_id == self.selected:
                 self._show_detail(data.detail)
         self._select_row(self.selected)
-        if not self._sized:
-            self._size_table()
+        if not self._fitted:  # after the base class has put the table on screen
+            QTimer.singleShot(0, self._fit_table)
         return True
 
     def set_min_requests_per_hour(self, value: float) -> None:
@@ -204,16 +205,19 @@ class SlosPage(Page):
         self.readings = replace(self.readings, min_requests_per_hour=threshold)
         self.model.replace(statuses)
 
-    def _size_table(self) -> None:
-        """Give the table the height of its rows (up to about a dozen), the charts the rest."""
-        self._sized = True
-        rows = min(self.proxy.rowCount(), 12)
-        wanted = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
-        wanted += sum(self.table.rowHeight(row) for row in range(rows))
-        wanted += self.filter.sizeHint().height() + self.table.rowHeight(0) + 8  # no scroll bar
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Once, when rows and a size are there: the table as tall as its rows (at most two
+        thirds of the page), the charts below it the rest. A drag of the handle stays."""
         total = sum(self.splitter.sizes())
-        if total > wanted:
-            self.splitter.setSizes([wanted, total - wanted])
+        if self._fitted or total <= 0 or not self.proxy.rowCount():
+            return
+        self._fitted = True
+        wanted = min(self.top.sizeHint().height(), total * 2 // 3)
+        self.splitter.setSizes([wanted, total - wanted])
 
     def status(self, slo_id: str | None) -> SloStatus | None:
         return None if slo_id is None else self.model.find(slo_id)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
-    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -17,6 +15,7 @@ from PySide6.QtWidgets import (
 from ...core.service_map import MapNode, ServiceMap
 from ..models.breakers_table import state_word
 from ..theme import StatusColours
+from ..widgets.fitted_table import FittedTable
 from .tables import TREND_COLUMN, InstancesModel, SignalsModel, TrendDelegate, signal_rows
 
 PROMPT = "Click a service on the map to see its golden signals and instances."
@@ -28,20 +27,6 @@ LEVEL_WORDS = {
 }
 
 
-class FittedTable(QTableView):
-    """A table as tall as its rows (up to ``MOST_ROWS``, then it scrolls): no empty grey
-    below a short table, and no scroll bar on one that would fit."""
-
-    MOST_ROWS = 12
-
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        hint = super().sizeHint()
-        rows = min(self.model().rowCount(), self.MOST_ROWS) if self.model() else 0
-        height = self.horizontalHeader().sizeHint().height() + 2 * self.frameWidth()
-        height += sum(self.rowHeight(row) for row in range(rows))
-        return QSize(hint.width(), height)
-
-
 def _table(model: object, parent: QWidget) -> QTableView:
     table = FittedTable(parent)
     table.setModel(model)  # type: ignore[arg-type]  # one of our table models
@@ -50,7 +35,6 @@ def _table(model: object, parent: QWidget) -> QTableView:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setAlternatingRowColors(True)
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-    table.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     return table
 
 

@@ -30,6 +30,7 @@ BURN_THRESHOLDS = (
     (1.0, "1× ticket (3 d)", "muted_text"),
 )
 WINDOW_LABELS = {"5m": "burn over 5 min", "1h": "burn over 1 h"}
+WINDOW_COLOURS = {"5m": line_colour(1), "1h": line_colour(0)}  # orange and blue: apart
 # The burn-rate axis is logarithmic: 0.1× and 100× both matter, and so do the thresholds
 # between them. A burn of 0 (no errors) is drawn at this floor; the readout says 0.
 BURN_FLOOR = 0.01
@@ -67,7 +68,8 @@ class ThresholdLines:
         self._items: list[tuple[float, pg.PlotDataItem, pg.TextItem, str]] = []
         for value, label, tone in BURN_THRESHOLDS:
             item = pg.PlotDataItem(antialias=False)
-            text = pg.TextItem(label, anchor=(1, 1))
+            # Page labels sit above their line, ticket labels below: 6× and 3× are close.
+            text = pg.TextItem(label, anchor=(1, 1) if "page" in label else (1, 0))
             chart.plot.addItem(item)
             chart.plot.addItem(text, ignoreBounds=True)
             self._items.append((value, item, text, tone))
@@ -143,7 +145,7 @@ class SloDetailView(QWidget):
             self.budget_chart.plot.setXRange(first, last, padding=0)
         step = choose_step(detail.end - detail.start)
         lines = []
-        for n, window in enumerate(("5m", "1h")):
+        for window in ("5m", "1h"):
             series = detail.burn.get(window)
             if series is None:
                 continue
@@ -152,7 +154,7 @@ class SloDetailView(QWidget):
                 np.asarray(series.values, dtype=np.float64),
                 step,
             )
-            line = _line(WINDOW_LABELS[window], times, values, line_colour(n + 1))
+            line = _line(WINDOW_LABELS[window], times, values, WINDOW_COLOURS[window])
             floored = np.where(line.values < BURN_FLOOR, BURN_FLOOR, line.values)  # NaN stays
             lines.append(replace(line, values=floored))
         self.burn_chart.set_lines(lines)
