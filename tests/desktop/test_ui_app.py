@@ -171,14 +171,3 @@ def test_the_command_line_refuses_unknown_pages_and_sizes(
     with pytest.raises(SystemExit):
         main(["--size", "big"])
     assert "A size looks like 1280x800" in capsys.readouterr().err
-
-
-def test_demo_says_plainly_that_it_is_not_wired_yet(
-    qtbot: QtBot,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("AIOKE_CONFIG_DIR", str(tmp_path))
-    assert main(["--demo"]) == 2
-    assert "--demo is not wired to the sandbox yet." in capsys.readouterr().err

@@ -14,8 +14,7 @@ from aioke_desktop.api.http import HttpPolicy
 from aioke_desktop.core.contexts import Context
 from aioke_desktop.runtime.lateness import LatenessProbe
 from aioke_desktop.runtime.task_runner import TaskRunner
-from aioke_desktop.ui.pages import PAGE_TYPES, PageState, ViewSettings
-from aioke_desktop.ui.pages.base import PLACEHOLDER
+from aioke_desktop.ui.pages import PageState, ViewSettings
 from aioke_desktop.ui.widgets.time_range import TimeRange
 from desktop.ui_helpers import HOUR, FetchingPage, light_theme
 from harness import Cluster
@@ -147,18 +146,3 @@ def test_a_hanging_endpoint_never_freezes_the_page_and_ends_at_its_deadline(
     page.deactivate()
     assert runner.wait_idle(10)
     client.close()
-
-
-@pytest.mark.parametrize(
-    "page_type", [p for p in PAGE_TYPES if p.empty_detail == PLACEHOLDER], ids=lambda p: p.key
-)
-def test_each_placeholder_page_says_what_it_will_hold(
-    qtbot: QtBot, runner: TaskRunner, page_type: type
-) -> None:
-    page = page_type(runner, light_theme())
-    qtbot.addWidget(page)
-    with qtbot.waitSignal(page.first_data_ready, timeout=1000):
-        page.activate(HOUR)
-    assert page.state is PageState.EMPTY
-    assert len(page.description) > 30
-    assert page._message.detail.text() == PLACEHOLDER
