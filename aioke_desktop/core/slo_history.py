@@ -1,8 +1,9 @@
 """The per-SLO charts' history: the budget spent over the period, and the burn rate.
 
-The budget chart reads Sloth's recorded 5-minute ratio when the cluster has the rules (its
-own period ratio is the mean of those samples), else the SLI over each step; the burn-rate
-chart always reads the SLI queries, whose raw metrics reach further back than any rule.
+The budget chart reads Sloth's recorded 5-minute ratio when the table's budget is Sloth's
+(its period ratio is the mean of those samples), else the SLI over each step weighed by its
+requests; the burn-rate chart always reads the SLI queries, whose raw metrics reach further
+back than any rule.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from .golden import choose_step
 from .series import Series
 from .slo import SloDefinition
-from .slo_queries import Querier, error_ratio_query, of_slo, sli_record
+from .slo_queries import Querier, error_ratio_query, of_slo, requests_query, sli_record
 from .slo_status import BudgetBurndown, SloStatus, burndown
 
 BURN_CHART_WINDOWS = ("5m", "1h")
@@ -35,16 +36,20 @@ def until(series: Series, end: float) -> Series:
 
 
 def budget_history_queries(status: SloStatus, step: float) -> tuple[str, str | None]:
-    """Per-step error ratios over the period and, with Sloth's rules, each step's number of
-    samples: its period ratio is the mean of every recorded 5-minute sample, so a step with
-    more samples weighs more. Without the rules, the SLI over one step, steps weighing alike.
+    """Per-step error ratios over the period, and what each step weighs, computed the way
+    the table's budget was, so that the curve ends at the table's number.
+
+    Sloth's recorded budget is the mean of every 5-minute sample: a step weighs its number
+    of samples. A budget computed from the SLI over the period weighs requests: a step
+    weighs its requests (when the SLO says how to count them; else steps weigh alike).
     """
     slo = status.slo
     window = f"{int(step)}s"
-    if status.from_rules:
+    if status.budget_recorded:
         five = of_slo(sli_record("5m"), slo.id)
         return f"avg_over_time({five}[{window}])", f"count_over_time({five}[{window}])"
-    return error_ratio_query(slo, window), None
+    weights = None if slo.total_query is None else requests_query(slo.total_query, window)
+    return error_ratio_query(slo, window), weights
 
 
 def _by_time(series: Iterable[Series]) -> dict[float, float]:
@@ -60,11 +65,11 @@ def read_budget_history(prometheus: Querier, status: SloStatus, end: float) -> B
     period = status.slo.period_seconds
     step = max(3600.0, choose_step(period, max_points=720))
     start, stop = aligned(end - period, end, step)
-    ratio_query, count_query = budget_history_queries(status, step)
+    ratio_query, weight_query = budget_history_queries(status, step)
     ratios = _by_time(prometheus.query_range(ratio_query, start, stop, step).series)
     counts = None
-    if count_query is not None:
-        counts = _by_time(prometheus.query_range(count_query, start, stop, step).series)
+    if weight_query is not None:
+        counts = _by_time(prometheus.query_range(weight_query, start, stop, step).series)
     ordered = sorted(ratios)
     curve = burndown(
         [min(t, end) for t in ordered],

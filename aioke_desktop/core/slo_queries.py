@@ -157,6 +157,7 @@ def read_slo_statuses(
         for slo_id, left in by_slo(first["budget", ""].series).items()
         if slo_id in recorded and not math.isnan(left)
     }
+    budget_recorded = set(budgets)
     # What the recordings lack, computed from the SLI queries (several SLOs a query).
     missing = {
         ("ratio", w): {s.id: error_ratio_query(s, w) for s in slos if s.id not in ratios[w]}
@@ -191,5 +192,13 @@ def read_slo_statuses(
             for w in WINDOWS
         }
         alert = alerts.get(slo.id, "none") if slo.id in recorded else None
-        statuses.append(status_of(slo, readings, budgets.get(slo.id, math.nan), alert=alert))
+        statuses.append(
+            status_of(
+                slo,
+                readings,
+                budgets.get(slo.id, math.nan),
+                alert=alert,
+                budget_recorded=slo.id in budget_recorded,
+            )
+        )
     return SloReadings(tuple(statuses), min_requests_per_hour)

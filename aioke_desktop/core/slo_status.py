@@ -78,6 +78,8 @@ class SloStatus:
         alert: page, ticket or none.
         from_rules: True when read from Sloth's recording rules and ``ALERTS``; False when
             computed from the SLI queries and the multi-window rules in the app.
+        budget_recorded: True when the budget is Sloth's recorded one (the mean of the
+            5-minute samples); False when computed from the SLI over the period.
     """
 
     slo: SloDefinition
@@ -85,6 +87,7 @@ class SloStatus:
     budget_remaining: float
     alert: AlertLevel
     from_rules: bool
+    budget_recorded: bool = False
 
     def reading(self, window: str) -> WindowReading | None:
         return self.windows.get(window)
@@ -116,12 +119,13 @@ def status_of(
     budget_remaining: float,
     *,
     alert: AlertLevel | None,
+    budget_recorded: bool = False,
 ) -> SloStatus:
     """The status; ``alert`` None computes it from the windows with enough traffic."""
     from_rules = alert is not None
     if alert is None:
         alert = alert_level({w: r.trusted_burn_rate for w, r in windows.items()})
-    return SloStatus(slo, dict(windows), budget_remaining, alert, from_rules)
+    return SloStatus(slo, dict(windows), budget_remaining, alert, from_rules, budget_recorded)
 
 
 def with_threshold(status: SloStatus, min_requests_per_hour: float) -> SloStatus:
@@ -134,7 +138,13 @@ def with_threshold(status: SloStatus, min_requests_per_hour: float) -> SloStatus
         for w, r in status.windows.items()
     }
     alert = status.alert if status.from_rules else None
-    return status_of(status.slo, readings, status.budget_remaining, alert=alert)
+    return status_of(
+        status.slo,
+        readings,
+        status.budget_remaining,
+        alert=alert,
+        budget_recorded=status.budget_recorded,
+    )
 
 
 def firing_alerts(alerts: Iterable[Series]) -> dict[str, AlertLevel]:

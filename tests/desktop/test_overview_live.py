@@ -11,14 +11,12 @@ from pathlib import Path
 import httpx
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from aioke_desktop.core.annotations import Annotation
 from aioke_desktop.core.golden import MAX_POINTS, fetch_golden
-from aioke_desktop.runtime.poller import Health
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.charts.timeseries import TimeSeriesChart
 from aioke_desktop.ui.main_window import MainWindow
@@ -27,9 +25,7 @@ from aioke_desktop.ui.widgets.time_range import TimeRange
 from desktop.overview_helpers import (
     FIFTEEN_MINUTES,
     all_numbers,
-    eventually,
     fetches,
-    prometheus_stopped,
     row_values,
     shown_overview,
 )
@@ -206,65 +202,6 @@ def test_a_change_made_before_the_page_opened_is_marked_from_the_audit_log(
         assert mine[0].kind == "flag.create"
         assert mine[0].page == "flags"
         assert mine[0].key.startswith("audit:")
-
-
-def test_zooming_stops_following_and_back_to_live_returns(
-    qtbot: QtBot, runner: TaskRunner, sandbox: Sandbox
-) -> None:
-    with shown_overview(qtbot, runner, sandbox) as page:
-        latency = page.charts.charts["latency"]
-        box = latency.plot.getViewBox()
-        window = box.viewRange()[0]
-        centre = QPointF(latency.plot_widget.viewport().rect().center())
-        wheel = QWheelEvent(
-            centre,
-            latency.plot_widget.viewport().mapToGlobal(centre),
-            QPoint(0, 0),
-            QPoint(0, 240),
-            Qt.MouseButton.NoButton,
-            Qt.KeyboardModifier.NoModifier,
-            Qt.ScrollPhase.NoScrollPhase,
-            False,
-        )
-        QApplication.sendEvent(latency.plot_widget.viewport(), wheel)
-        zoomed = box.viewRange()[0]
-        assert zoomed[1] - zoomed[0] < 0.9 * (window[1] - window[0])
-        assert not page.charts.group.following
-        back = page.charts.live_button
-        assert back.isVisible()
-        # The axes are linked: every chart shows the zoomed time.
-        for chart in page.charts.charts.values():
-            assert chart.plot.getViewBox().viewRange()[0] == pytest.approx(zoomed)
-        # New data does not move a zoomed view...
-        end = page.store.end
-        qtbot.waitUntil(lambda: page.store.end > end, timeout=15_000)
-        assert box.viewRange()[0] == pytest.approx(zoomed)
-        # ...until one click goes back to the whole window, following it again.
-        qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
-        assert page.charts.group.following
-        assert not back.isVisible()
-        assert box.viewRange()[0] == pytest.approx((page.store.start, page.store.end))
-
-
-def test_data_goes_stale_when_prometheus_stops_answering(
-    qtbot: QtBot, runner: TaskRunner, sandbox: Sandbox
-) -> None:
-    with shown_overview(qtbot, runner, sandbox) as page:
-        charts = list(page.charts.charts.values())
-        assert not any(chart.is_stale() for chart in charts)
-        started = time.monotonic()
-        with prometheus_stopped(sandbox.prometheus_url):
-            qtbot.waitUntil(lambda: all(chart.is_stale() for chart in charts), timeout=10_000)
-            # Two refresh intervals (1 s each) without an answer, not sooner.
-            assert time.monotonic() - started >= 2.0
-            assert page.poller.health.health is Health.STALE
-            latency = page.charts.charts["latency"]
-            assert latency.stale.isVisible()
-            assert latency.stale.text().startswith("stale since ")
-            pens = [item.opts["pen"].color().name() for item in latency._items[:3]]
-            assert pens == [latency._muted] * 3  # greyed
-        qtbot.waitUntil(lambda: not any(chart.is_stale() for chart in charts), timeout=40_000)
-        assert eventually(lambda: page.poller.health.health is Health.OK)()
 
 
 def test_the_page_renders_a_readable_picture_at_1280x800(

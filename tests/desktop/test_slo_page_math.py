@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
 from aioke_desktop.core.series import Series
 from aioke_desktop.core.slo import SloDefinition
+from aioke_desktop.core.slo_history import budget_history_queries
 from aioke_desktop.core.slo_queries import WINDOWS, by_slo, error_ratio_query, per_slo
 from aioke_desktop.core.slo_status import (
     SloStatus,
@@ -159,3 +161,14 @@ def test_a_step_with_more_samples_weighs_more_as_in_sloths_period_ratio() -> Non
     sloth_ratio = (0.0 * 60 + 0.01 * 720) / (60 + 720)
     assert curve.remaining[-1] == pytest.approx(1 - sloth_ratio / 0.001)
     assert curve.remaining[0] == 1.0
+
+
+def test_the_budget_chart_weighs_steps_as_the_tables_budget_was_computed() -> None:
+    recorded = replace(status({}), budget_recorded=True)
+    ratio, weight = budget_history_queries(recorded, 3600)
+    five = 'slo:sli_error:ratio_rate5m{sloth_id="checkout-requests-availability"}'
+    assert ratio == f"avg_over_time({five}[3600s])"
+    assert weight == f"count_over_time({five}[3600s])"  # Sloth's mean of samples
+    ratio, weight = budget_history_queries(status({}), 3600)
+    assert ratio == error_ratio_query(AVAILABILITY, "3600s")
+    assert weight == "(sum(rate(req_total[3600s]))) * 3600"  # requests in the hour

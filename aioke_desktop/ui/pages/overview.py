@@ -36,6 +36,7 @@ from ...core.golden_store import GoldenStore
 from ...core.slo import SloDefinition
 from ...runtime.event_feed import EventFeed
 from ...runtime.poller import Health, PollHealth
+from ...runtime.session import Connection
 from ...runtime.throttle import OnePerTurn, Throttle
 from ..charts.golden_panel import GoldenCharts
 from ..charts.sparkline import SparklineDelegate
@@ -79,6 +80,7 @@ class OverviewPage(Page):
         self.changes = ChangeMarks()
         self._drawn_changes = -1
         self._selected_once = False
+        self._source: Connection | None = None
         self._redraws = OnePerTurn(self)
         self._annotate = Throttle(self._draw_annotations, ANNOTATIONS_MS, self)
 
@@ -142,9 +144,8 @@ class OverviewPage(Page):
         time_range = view.time_range
         end = None if time_range.end is None else time_range.end.timestamp()
         plan = GoldenPlan.build(connection.context.queries, time_range.duration_s, end)
-        if plan != self.store.plan:
-            self.store.reset(plan)
-            self.charts.group.back_to_live()
+        if plan != self.store.plan or connection is not self._source:
+            self._start_over(plan, connection)
         store = self.store
         budgets_read = [-math.inf]  # touched by the worker only: fetches never overlap
 
@@ -164,6 +165,15 @@ class OverviewPage(Page):
 
         return fetch
 
+    def _start_over(self, plan: GoldenPlan, connection: Connection) -> None:
+        """Another window, query or cluster: nothing held so far may be merged with it."""
+        if connection is not self._source:  # another cluster: its own services and SLOs
+            self._source = connection
+            self.model.set_rows([])
+            self.slos, self.budgets, self._selected_once = (), {}, False
+        self.store.reset(plan)
+        self.charts.group.back_to_live()
+
     def present(self, data: object) -> bool:
         if not isinstance(data, GoldenFetch) or not self.store.merge(data):
             return bool(self.model.rowCount())  # an answer for an old window: keep what shows
@@ -173,7 +183,8 @@ class OverviewPage(Page):
             self.budgets = dict(data.budgets)
         if data.history is not None:
             self.changes.set_history(data.history)
-        self._show_notes(data.notes)
+        if data.full:  # notes are about what only full fetches read
+            self.notes.setText(" ".join(data.notes))
         self.charts.group.show_window(self.store.start, self.store.end, live=data.plan.live)
         if data.full:  # the user waits for a new window: draw it all now
             self._update_table()
@@ -261,9 +272,6 @@ class OverviewPage(Page):
     def _health(self, health: PollHealth) -> None:
         stale = health.health in (Health.STALE, Health.FAILING)
         self.charts.set_stale(health.last_success if stale else None)
-
-    def _show_notes(self, notes: Sequence[str]) -> None:
-        self.notes.setText(" ".join(notes))
 
     def _follow_theme(self, colours: StatusColours) -> None:
         self.model.set_colours(colours)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.annotations import Annotation
@@ -34,6 +34,8 @@ WINDOW_COLOURS = {"5m": line_colour(1), "1h": line_colour(0)}  # orange and blue
 # The burn-rate axis is logarithmic: 0.1× and 100× both matter, and so do the thresholds
 # between them. A burn of 0 (no errors) is drawn at this floor; the readout says 0.
 BURN_FLOOR = 0.01
+HEADROOM = 30.0  # burn: room above the 14.4× page line for its label
+BUDGET_FLOOR = -10.0  # budget %: room below 0 for the "budget spent" label
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,20 @@ def _line(
     return Line(label, t, shown, raw, colour)
 
 
+class Headroom:
+    """An invisible line at ``value`` that autorange keeps in view, so that a label next
+    to the outermost threshold is not cut off by the edge of the plot."""
+
+    def __init__(self, chart: TimeSeriesChart, value: float) -> None:
+        self.value = value
+        # Drawn in a transparent pen: an item without a pen is left out of autorange.
+        self._item = pg.PlotDataItem(pen=pg.mkPen(QColor(0, 0, 0, 0)), antialias=False)
+        chart.plot.addItem(self._item)
+
+    def set_window(self, start: float, end: float) -> None:
+        self._item.setData([start, end], [self.value, self.value])
+
+
 class ThresholdLines:
     """Horizontal dashed lines at the burn-rate thresholds, labelled at the right end.
 
@@ -66,6 +82,7 @@ class ThresholdLines:
 
     def __init__(self, chart: TimeSeriesChart) -> None:
         self._items: list[tuple[float, pg.PlotDataItem, pg.TextItem, str]] = []
+        self._headroom = Headroom(chart, HEADROOM)
         for value, label, tone in BURN_THRESHOLDS:
             item = pg.PlotDataItem(antialias=False)
             # Page labels sit above their line, ticket labels below: 6× and 3× are close.
@@ -76,6 +93,7 @@ class ThresholdLines:
 
     def set_window(self, start: float, end: float) -> None:
         times = np.linspace(start, end, THRESHOLD_POINTS)
+        self._headroom.set_window(start, end)
         for value, item, text, _tone in self._items:
             item.setData(times, np.full(THRESHOLD_POINTS, value))
             text.setPos(end, math.log10(value))  # a log axis places items by the exponent
@@ -104,6 +122,7 @@ class SloDetailView(QWidget):
         self.burn_chart.setObjectName("chart:burn")
         self.burn_chart.plot.setLogMode(y=True)
         self.thresholds = ThresholdLines(self.burn_chart)
+        self.budget_floor = Headroom(self.budget_chart, BUDGET_FLOOR)
         charts = QHBoxLayout()
         charts.addWidget(self.budget_chart, 1)
         charts.addWidget(self.burn_chart, 1)
@@ -142,6 +161,7 @@ class SloDetailView(QWidget):
             first, last = curve.timestamps[0], curve.timestamps[-1]
             self.budget_chart.set_window(first, last)
             self.budget_chart.set_threshold(0.0, "budget spent")
+            self.budget_floor.set_window(first, last)
             self.budget_chart.plot.setXRange(first, last, padding=0)
         step = choose_step(detail.end - detail.start)
         lines = []
