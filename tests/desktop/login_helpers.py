@@ -1,5 +1,5 @@
-"""Building blocks for the login tests: keyring backends as a desktop may have them, a flow
-over the real control plane, and a dialog to type into."""
+"""Building blocks for the login tests: a working keyring, a flow over the real control
+plane, and a dialog to type into."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import httpx
 import keyring
 import pytest
 import shiboken6
-from keyring.backend import KeyringBackend
-from keyring.errors import KeyringLocked, PasswordDeleteError
 from pytestqt.qtbot import QtBot
 
 from aioke_desktop.core.contexts import Context
@@ -19,49 +17,10 @@ from aioke_desktop.runtime.login import LoginFlow
 from aioke_desktop.runtime.session import Connection, Session
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.dialogs.login import LoginDialog
+from desktop.keyrings import MemoryKeyring
 from harness import Cluster, TestUser
 
 WAIT_MS = 15_000
-
-
-class MemoryKeyring(KeyringBackend):
-    """Stands in for a working Secret Service."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
-class PlaintextKeyring(MemoryKeyring):
-    """A file store as keyrings.alt has one (it is not installed here): the guard must
-    refuse it by its name and module, whatever its priority."""
-
-    priority = 20  # type: ignore[assignment]
-
-
-PlaintextKeyring.__module__ = "keyrings.alt.file"
-
-
-class LockedKeyring(MemoryKeyring):
-    """A Secret Service whose collection stays locked (the unlock prompt was dismissed)."""
-
-    def get_password(self, service: str, username: str) -> str | None:
-        raise KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise KeyringLocked("Failed to unlock the collection!")
 
 
 @pytest.fixture

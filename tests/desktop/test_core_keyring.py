@@ -11,45 +11,13 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail
-from keyring.errors import KeyringLocked, PasswordDeleteError
 
 from aioke_desktop.core.keyring_guard import SERVICE, SecretStore
-
-
-class MemoryKeyring(KeyringBackend):
-    """Stands in for a working Secret Service."""
-
-    priority = 10  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.entries.pop((service, username), None) is None:
-            raise PasswordDeleteError(username)
-
-
-class PlaintextKeyring(MemoryKeyring):
-    """Named as keyrings.alt names its file store, which the guard must refuse."""
+from desktop.keyrings import LockedKeyring, MemoryKeyring, PlaintextKeyring
 
 
 class ChainWithPlaintext(chainer.ChainerBackend):
     backends = [MemoryKeyring(), PlaintextKeyring()]  # type: ignore[assignment]  # noqa: RUF012
-
-
-class LockedKeyring(MemoryKeyring):
-    def get_password(self, service: str, username: str) -> str | None:
-        raise KeyringLocked("Failed to unlock the collection!")
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        raise KeyringLocked("Failed to unlock the collection!")
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from aioke_desktop.api.transport import DeadlineTransport
 from aioke_desktop.core.contexts import Context
 from aioke_desktop.core.keyring_guard import SERVICE
 from aioke_desktop.runtime.session import Connection, Session
-from desktop.login_helpers import WAIT_MS, Login, MemoryKeyring, desktop_keyring, make_login
+from desktop.keyrings import MemoryKeyring
+from desktop.login_helpers import WAIT_MS, Login, desktop_keyring, make_login
 from harness import Cluster
 
 __all__ = ["desktop_keyring"]  # the fixture, imported for the tests below

@@ -14,15 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from aioke_desktop.core.keyring_guard import SERVICE
 from aioke_desktop.runtime.session import Connection
-from desktop.login_helpers import (
-    WAIT_MS,
-    LockedKeyring,
-    Login,
-    MemoryKeyring,
-    PlaintextKeyring,
-    make_login,
-    steal_session,
-)
+from desktop.keyrings import LockedKeyring, MemoryKeyring, PlaintextKeyring
+from desktop.login_helpers import WAIT_MS, Login, make_login, steal_session
 from harness import Cluster, TestUser
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")

@@ -17,7 +17,8 @@ from aioke_desktop.app import Options, build, make_application
 from aioke_desktop.config import AppConfig, ConfigStore, Settings
 from aioke_desktop.core.contexts import Context
 from aioke_desktop.runtime.session import Connection
-from desktop.login_helpers import WAIT_MS, MemoryKeyring, desktop_keyring
+from desktop.keyrings import MemoryKeyring
+from desktop.login_helpers import WAIT_MS, desktop_keyring
 from harness import Cluster
 
 __all__ = ["desktop_keyring"]
