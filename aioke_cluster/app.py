@@ -19,6 +19,7 @@ from .breakers.routes import router as breakers_router
 from .clock import Clock, SystemClock
 from .db import Database
 from .events_routes import router as events_router
+from .flags import ramp_routes
 from .flags.routes import router as flags_router
 from .flags.store import SCHEMA as FLAGS_SCHEMA
 from .metrics import ServerMetrics
@@ -84,6 +85,7 @@ def create_app(
     for router in routers:
         app.include_router(router, prefix=API)
     runbooks.install(app, services, prefix=API)
+    ramp_routes.attach(app, services, prefix=API)
     workload_metrics = WorkloadMetrics()
     engine = chaos.attach(app, services, prefix=API, registry=workload_metrics.registry)
     install_workload(

@@ -29,6 +29,7 @@ def _serve(args: argparse.Namespace) -> int:
         prometheus_url=args.prometheus_url,
         runbooks_dir=args.runbooks_dir,
         slos_dir=args.slos_dir,
+        ramp_min_interval_seconds=args.ramp_min_interval_seconds,
     )
     app = create_app(args.db, settings=settings, simulate=args.simulate)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
@@ -92,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--prometheus-url", help="Prometheus for chaos guards and runbook checks")
     serve.add_argument("--runbooks-dir", type=Path, help="directory of runbook YAML files")
     serve.add_argument("--slos-dir", type=Path, help="directory of Sloth SLO specs")
+    serve.add_argument(
+        "--ramp-min-interval-seconds",
+        type=float,
+        default=60.0,
+        help="shortest time between a flag ramp's decisions (the sandbox lowers it for demos)",
+    )
     serve.set_defaults(run=_serve)
 
     users = commands.add_parser("users", help="manage users").add_subparsers(

@@ -33,6 +33,8 @@ class Settings:
     prometheus_url: str | None = None
     # Sloth SLO specs served at /slos (the sandbox passes resources/slos); None: no SLOs.
     slos_dir: Path | None = None
+    # The shortest time between a flag ramp's decisions: a 1 h burn rate barely moves faster.
+    ramp_min_interval_seconds: float = 60.0
 
 
 @dataclass

@@ -66,10 +66,7 @@ def guard_checks(guard: Mapping[str, Any]) -> list[GuardCheck]:
         checks.append(
             GuardCheck(
                 f"the burn rate of {slo}",
-                # No error in the window means no error series at all, so the ratio is
-                # empty rather than 0; the SLO's objective series tells the two apart.
-                f"max(slo:current_burn_rate:ratio{{{labels}}})"
-                f" or on() (0 * max(slo:objective:ratio{{{labels}}}))",
+                burn_rate_expr(labels),
                 float(guard.get("max_burn_rate") or PAGE_BURN_RATE),
                 ">",
             )
@@ -85,6 +82,26 @@ def guard_checks(guard: Mapping[str, Any]) -> list[GuardCheck]:
             )
         )
     return checks
+
+
+def burn_rate_expr(labels: str, window: str = "5m") -> str:
+    """The highest burn rate over ``window`` of the SLOs matching ``labels`` (PromQL matchers).
+
+    ``5m`` reads Sloth's ``slo:current_burn_rate:ratio``; another window divides that
+    window's recorded error ratio by the error budget, as Sloth's alerts do. Flag ramps
+    read the 1 h window through this too, so guards and ramps agree on what burning means.
+    """
+    if window == "5m":
+        rate = f"slo:current_burn_rate:ratio{{{labels}}}"
+    else:
+        rate = (
+            f"slo:sli_error:ratio_rate{window}{{{labels}}}"
+            " / on(sloth_id, sloth_slo, sloth_service) group_left"
+            f" slo:error_budget:ratio{{{labels}}}"
+        )
+    # No error in the window means no error series at all, so the ratio is empty rather
+    # than 0; the SLO's objective series tells the two apart.
+    return f"max({rate}) or on() (0 * max(slo:objective:ratio{{{labels}}}))"
 
 
 def judge(check: GuardCheck, value: float | None) -> Verdict:

@@ -86,6 +86,8 @@ class ControlPlane:
             "--prometheus-url", self.prometheus_url,
             "--runbooks-dir", str(runbooks_dir()),
             "--slos-dir", str(slos_dir()),
+            # Demos and tests watch a ramp move in seconds, not minutes.
+            "--ramp-min-interval-seconds", "2",
         ]  # fmt: skip
         with (self.workdir / "control-plane.log").open("ab") as out:
             self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module

@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from ..core.activity import AuditEntry
+from ..core.flag_ramps import FlagRamp
 from ..core.flags import Flag, FlagEvaluation
-from .calls import Calls, parsed, parsed_list
+from .calls import Calls, new_idempotency_key, parsed, parsed_list
 
 
 def _path(key: str) -> str:
@@ -74,3 +75,46 @@ class FlagsApi:
         if since is not None:
             params["since"] = since
         return parsed_list(self._calls.get(f"{_path(key)}/history", params), AuditEntry.from_json)
+
+    # Burn-rate-gated ramps ----------------------------------------------------------------
+
+    def ramps(self) -> list[FlagRamp]:
+        """Every flag's newest ramp (without its step history)."""
+        return parsed_list(self._calls.get("/flag-ramps"), FlagRamp.from_json)
+
+    def ramp(self, key: str) -> FlagRamp:
+        """The flag's newest ramp with every step; NotFound when it never had one."""
+        return parsed(self._calls.get(f"{_path(key)}/ramp"), FlagRamp.from_json)
+
+    def start_ramp(
+        self,
+        key: str,
+        ramp: Mapping[str, Any],
+        *,
+        etag: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> FlagRamp:
+        """Start a ramp (``steps``, ``interval_seconds``, ``service``, ``max_burn_rate``) on
+        the flag version ``etag`` names; the flag goes on at the first step."""
+        reply = self._calls.change(
+            "PUT",
+            f"{_path(key)}/ramp",
+            dict(ramp),
+            resource=_path(key),
+            etag=etag,
+            idempotency_key=idempotency_key or new_idempotency_key(),
+        )
+        return parsed(reply, FlagRamp.from_json)
+
+    def stop_ramp(
+        self, key: str, *, etag: str | None = None, idempotency_key: str | None = None
+    ) -> FlagRamp:
+        """Stop the running ramp; the rollout stays where the ramp left it."""
+        reply = self._calls.change(
+            "DELETE",
+            f"{_path(key)}/ramp",
+            resource=_path(key),
+            etag=etag,
+            idempotency_key=idempotency_key,
+        )
+        return parsed(reply, FlagRamp.from_json)

@@ -75,6 +75,14 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
 
         return build
 
+    def ramp() -> Any:
+        def build() -> tuple[str, Any, dict[str, str]]:
+            path, _, headers = flag_path("/ramp")()
+            body = {"steps": [5, 100], "interval_seconds": 60, "service": "checkout"}
+            return path, body, {**headers, "Idempotency-Key": f"ramp-{next(_keys)}"}
+
+        return build
+
     def evaluate() -> tuple[str, Any, dict[str, str]]:
         return f"/flags/{_flag(admin)}/evaluate", {"context": {"user_id": "u1"}}, {}
 
@@ -122,6 +130,10 @@ def matrix(cluster: Cluster, admin: httpx.Client) -> list[tuple[str, str, set[st
         ("DELETE", "/flags/{key}", OPERATORS, flag_path()),
         ("POST", "/flags/{key}/evaluate", EVERYONE, evaluate),
         ("GET", "/flags/{key}/history", EVERYONE, flag_path("/history")),
+        ("PUT", "/flags/{key}/ramp", OPERATORS, ramp()),
+        ("GET", "/flags/{key}/ramp", EVERYONE, flag_path("/ramp")),
+        ("DELETE", "/flags/{key}/ramp", OPERATORS, flag_path("/ramp")),
+        ("GET", "/flag-ramps", EVERYONE, fixed("/flag-ramps")),
         ("GET", "/audit", EVERYONE, fixed("/audit")),
         ("GET", "/audit/verify", EVERYONE, fixed("/audit/verify")),
         ("GET", "/events", EVERYONE, fixed("/events")),

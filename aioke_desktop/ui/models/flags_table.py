@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
+from ...core.flag_ramps import FlagRamp, ramp_badge, ramp_tone
 from ...core.flags import Flag
 from ..theme import StatusColours
 from ..when import local_time_text
@@ -42,16 +43,26 @@ def dependency_text(flag: Flag) -> str:
     return parent.flag
 
 
+def _ramp_tooltip(ramp: FlagRamp | None) -> str:
+    if ramp is None:
+        return "No ramp: “Ramp…” rolls the flag out step by step, gated on a burn rate."
+    steps = " → ".join(str(s) for s in ramp.steps)
+    return f"{steps} % gated on {ramp.service}; {ramp.last_reason or ''}".strip("; ")
+
+
 def _rollout(flag: Flag) -> str:
     return f"{flag.rollout_percentage} %"
 
 
 class FlagsTableModel(KeyedRowsModel[Flag]):
-    """Flags by key: key, type, on/off, rollout, variants, parent, owner, last change, badge.
+    """Flags by key: key, type, on/off, rollout, variants, parent, owner, last change, badge,
+    and the state of the flag's rollout ramp.
 
     Args:
         colours: the theme's status colours.
         last_actor: who made a flag's latest change, when known (from the event feed).
+        ramp_of: the flag's newest ramp, when it has one.
+        now: the server's clock, for when a ramp's next decision falls due.
     """
 
     def __init__(
@@ -59,8 +70,11 @@ class FlagsTableModel(KeyedRowsModel[Flag]):
         colours: StatusColours,
         last_actor: Callable[[str], str | None] = lambda _key: None,
         parent: QObject | None = None,
+        ramp_of: Callable[[str], FlagRamp | None] = lambda _key: None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self._last_actor = last_actor
+        self._ramp_of = ramp_of
         columns: list[Column[Flag]] = [
             Column("Key", lambda f, _: f.key, tooltip=lambda f, _: f.description),
             Column("Type", lambda f, _: f.type),
@@ -90,8 +104,14 @@ class FlagsTableModel(KeyedRowsModel[Flag]):
                 tone=lambda f: "warning" if f.stale else None,
                 tooltip=lambda f, _: BADGES[f.stale][1] if f.stale in BADGES else "",
             ),
+            Column(
+                "Ramp",
+                lambda f, now: ramp_badge(ramp_of(f.key), now),
+                tone=lambda f: ramp_tone(ramp_of(f.key)),
+                tooltip=lambda f, _: _ramp_tooltip(ramp_of(f.key)),
+            ),
         ]
-        super().__init__(columns, lambda f: f.key, colours, time.time, parent)
+        super().__init__(columns, lambda f: f.key, colours, now, parent)
 
     def _last_change(self, flag: Flag, _now: float) -> str:
         when = local_time_text(flag.updated_at)
@@ -125,14 +145,16 @@ class FlagsTableModel(KeyedRowsModel[Flag]):
     def remove(self, key: str) -> None:
         super().replace([flag for flag in self.items() if flag.key != key])
 
-    def refresh_last_change(self) -> None:
-        """Redraw the "Last change" column (who changed a flag became known)."""
+    def refresh_last_change(self, title: str = "Last change") -> None:
+        """Redraw the "Last change" column (who changed a flag became known), or another
+        column drawn from outside the flag (``"Ramp"``)."""
         if self.rowCount():
-            column = [c.title for c in self.columns].index("Last change")
+            column = [c.title for c in self.columns].index(title)
             last = self.rowCount() - 1
-            self.dataChanged.emit(
-                self.index(0, column), self.index(last, column), [Qt.ItemDataRole.DisplayRole]
-            )
+            roles = [Qt.ItemDataRole.DisplayRole]
+            if title != "Last change":  # a ramp's badge changes colour and tooltip too
+                roles += [Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.ToolTipRole]
+            self.dataChanged.emit(self.index(0, column), self.index(last, column), roles)
 
 
 Index = QModelIndex | QPersistentModelIndex

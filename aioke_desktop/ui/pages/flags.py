@@ -6,7 +6,9 @@ and the page still polls, so a missed event is made good within one interval.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
@@ -24,18 +26,32 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.activity import ClusterEvent
+from ...core.flag_ramps import FlagRamp
 from ...core.flags import Flag
 from ...core.jsonshape import Fields, ShapeError
 from ...runtime.event_feed import EventFeed
 from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
 from ..models.flags_table import FlagsFilter, FlagsTableModel
-from ..models.rows import ITEM_ROLE
+from ..models.rows import ITEM_ROLE, ServerClock
 from ..role_gate import gate_by_role
 from ..theme import StatusColours, Theme
 from ..widgets.flag_history import FlagHistory
 from .base import Page, ViewSettings
 from .flags_actions import FlagActions
+from .flags_ramp import RampView
+
+
+@dataclass(frozen=True)
+class FlagsSnapshot:
+    """One fetch: flags, their ramps, and the server's clock read between ``sent`` and
+    ``received`` (a ramp's next decision is due by the server's clock)."""
+
+    flags: list[Flag]
+    ramps: list[FlagRamp]
+    server_time: float | None
+    sent: float
+    received: float
 
 
 class FlagsPage(Page):
@@ -57,6 +73,8 @@ class FlagsPage(Page):
     ) -> None:
         self._colours = theme.colours
         self._actors: dict[str, str] = {}  # flag key → who changed it last (event feed)
+        self._ramps: dict[str, FlagRamp] = {}  # flag key → its newest ramp
+        self.clock = ServerClock()
         super().__init__(runner, theme, session, parent)
         theme.changed.connect(self._recolour)
 
@@ -64,11 +82,14 @@ class FlagsPage(Page):
 
     def build_content(self) -> QWidget:
         content = QWidget(self)
-        self.model = FlagsTableModel(self._colours, self._actors.get, self)
+        self.model = FlagsTableModel(
+            self._colours, self._actors.get, self, self._ramps.get, self.clock.now
+        )
         self.proxy = FlagsFilter(self)
         self.proxy.setSourceModel(self.model)
         self.flag_actions = FlagActions(self.runner, self.session, self, self._colours)
         self.flag_actions.changed.connect(self._apply)
+        self.flag_actions.ramp_changed.connect(self._ramp_changed)
         self.flag_actions.actions.busy_changed.connect(self._counts_changed)
         self.status = self.flag_actions.actions.status
 
@@ -84,6 +105,13 @@ class FlagsPage(Page):
         self.toggle_button = QPushButton("Turn on", content)
         self.evaluate_button = QPushButton("Evaluate for…", content)
         self.archive_button = QPushButton("Archive…", content)
+        self.ramp_button = QPushButton("Ramp…", content)
+        self.ramp_button.setToolTip("Roll out step by step while a service's burn rate stays low")
+        self.stop_ramp_button = QPushButton("Stop ramp", content)
+        self.ramp_button.clicked.connect(lambda: self._with_selected(self.flag_actions.ramp))
+        self.stop_ramp_button.clicked.connect(
+            lambda: self._with_selected(self.flag_actions.stop_ramp)
+        )
         self.new_button.clicked.connect(lambda: self.flag_actions.new_flag(self._keys()))
         self.edit_button.clicked.connect(self._edit)
         self.toggle_button.clicked.connect(lambda: self._with_selected(self.flag_actions.toggle))
@@ -98,6 +126,8 @@ class FlagsPage(Page):
             gate_by_role(self.toggle_button, self.session, "operator", when=chosen),
             gate_by_role(self.archive_button, self.session, "operator", when=chosen),
             gate_by_role(self.evaluate_button, self.session, "viewer", when=chosen, mutating=False),
+            gate_by_role(self.ramp_button, self.session, "operator", when=self._ramp_reason),
+            gate_by_role(self.stop_ramp_button, self.session, "operator", when=self._stop_reason),
         ]
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.search)
@@ -105,6 +135,8 @@ class FlagsPage(Page):
         toolbar.addStretch(1)
         for button in (self.new_button, self.edit_button, self.toggle_button):
             toolbar.addWidget(button)
+        toolbar.addWidget(self.ramp_button)
+        toolbar.addWidget(self.stop_ramp_button)
         toolbar.addWidget(self.evaluate_button)
         toolbar.addWidget(self.archive_button)
 
@@ -119,7 +151,7 @@ class FlagsPage(Page):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((190, 90, 64, 64, 210, 160, 130, 220)):
+        for column, width in enumerate((190, 90, 64, 64, 150, 130, 120, 200, 80)):
             self.table.setColumnWidth(column, width)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _index: self._edit())
@@ -127,9 +159,16 @@ class FlagsPage(Page):
         self.hint = QLabel(content)
         self.hint.setVisible(False)
         self.history = FlagHistory(self.runner, self.session, self._colours, content)
+        self.ramp_view = RampView(
+            self.runner, self.session, self._colours, content, now=self.clock.now
+        )
+        below = QSplitter(Qt.Orientation.Horizontal, content)
+        below.addWidget(self.history)
+        below.addWidget(self.ramp_view)
+        below.setSizes([600, 400])  # proportions: the audit detail needs the room
         split = QSplitter(Qt.Orientation.Vertical, content)
         split.addWidget(self.table)
-        split.addWidget(self.history)
+        split.addWidget(below)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
@@ -154,11 +193,26 @@ class FlagsPage(Page):
         connection = self.session.connection
         if connection is None:
             return None
-        return connection.cluster.flags.all
+        cluster = connection.cluster
+
+        def fetch() -> FlagsSnapshot:
+            sent = time.time()
+            me = cluster.me()
+            received = time.time()
+            return FlagsSnapshot(
+                cluster.flags.all(), cluster.flags.ramps(), me.server_time, sent, received
+            )
+
+        return fetch
 
     def present(self, data: object) -> bool:
-        if isinstance(data, list):
-            self.model.replace([f for f in data if isinstance(f, Flag)])
+        if isinstance(data, FlagsSnapshot):
+            self.clock.sync(data.server_time, data.sent, data.received)
+            self._ramps.clear()
+            self._ramps.update({r.key: r for r in data.ramps})
+            self.model.replace(data.flags)
+            self.model.refresh_last_change("Ramp")
+        self._counts_changed()
         return True  # an empty table still offers "New flag…"
 
     def follow(self, feed: EventFeed) -> None:
@@ -170,6 +224,9 @@ class FlagsPage(Page):
         self._remember_actors(events)
         unreadable = False
         for event in events:
+            if event.kind.startswith("flag.ramp.") and isinstance(event.after, dict):
+                unreadable |= not self._heard_of_ramp(event.after)
+                continue
             try:
                 flag = Flag.from_json(Fields(event.after))
             except (ShapeError, TypeError, ValueError):
@@ -182,6 +239,31 @@ class FlagsPage(Page):
             self.refresh()
         if any(e.resource == f"flag/{self.history.key}" for e in events):
             self.history.reload()
+        if any(e.resource == f"flag/{self.ramp_view.key}" for e in events):
+            self.ramp_view.reload()
+
+    def _heard_of_ramp(self, after: dict[str, object]) -> bool:
+        """A ramp event carries the ramp and, when it moved the rollout, the flag."""
+        try:
+            ramp = FlagRamp.from_json(Fields(after.get("ramp")))
+            flag = Flag.from_json(Fields(after["flag"])) if after.get("flag") else None
+        except (ShapeError, TypeError, ValueError):
+            return False
+        if flag is not None:
+            self._apply(flag, from_event=True)
+        self._ramps[ramp.key] = ramp
+        self.model.refresh_last_change("Ramp")
+        self._counts_changed()
+        return True
+
+    def _ramp_changed(self, ramp: FlagRamp) -> None:
+        """A ramp this page started or stopped: show it now, and the flag it moved."""
+        self._ramps[ramp.key] = ramp
+        self.model.refresh_last_change("Ramp")
+        self._counts_changed()
+        if self.ramp_view.key == ramp.key:
+            self.ramp_view.reload()
+        self.refresh()
 
     def _remember_actors(self, events: list[ClusterEvent]) -> None:
         for event in events:
@@ -197,8 +279,10 @@ class FlagsPage(Page):
     def _forget(self, *_: object) -> None:
         """Another connection: nothing of the old cluster may stay on screen."""
         self._actors.clear()
+        self._ramps.clear()
         self.model.replace([])
         self.history.show_flag(None)
+        self.ramp_view.show_flag(None)
 
     # Selection and history --------------------------------------------------------------
 
@@ -218,6 +302,24 @@ class FlagsPage(Page):
             return "Wait for the change being sent to finish."
         return None if self.selected_flag() is not None else "Select a flag first."
 
+    def selected_ramp(self) -> FlagRamp | None:
+        flag = self.selected_flag()
+        return None if flag is None else self._ramps.get(flag.key)
+
+    def _ramp_reason(self) -> str | None:
+        reason = self._selection_reason()
+        ramp = self.selected_ramp()
+        if reason is None and ramp is not None and ramp.running:
+            return "This flag's ramp is running: stop it first."
+        return reason
+
+    def _stop_reason(self) -> str | None:
+        reason = self._selection_reason()
+        ramp = self.selected_ramp()
+        if reason is None and (ramp is None or not ramp.running):
+            return "This flag has no running ramp."
+        return reason
+
     def _with_selected(self, act: Callable[[Flag], None]) -> None:
         flag = self.selected_flag()
         if flag is not None:
@@ -235,6 +337,7 @@ class FlagsPage(Page):
         self._counts_changed()
         flag = self.selected_flag()
         self.history.show_flag(flag.key if flag else None)
+        self.ramp_view.show_flag(flag.key if flag else None)
 
     def _counts_changed(self, *_: object) -> None:
         stale = sum(1 for flag in self.model.items() if flag.stale)
@@ -254,4 +357,5 @@ class FlagsPage(Page):
         self.flag_actions.colours = colours
         self.model.set_colours(colours)
         self.history.view.set_colours(colours)
+        self.ramp_view.set_colours(colours)
         self.status.set_colours(colours)

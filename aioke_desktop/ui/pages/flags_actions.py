@@ -14,6 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from ...api.errors import Problem, StaleEdit
+from ...core.flag_ramps import FlagRamp
 from ...core.flags import Flag
 from ...runtime.poller import error_sentence
 from ...runtime.session import Session
@@ -23,6 +24,7 @@ from ..dialogs.action_prompts import stale_sentence
 from ..dialogs.compare import as_json
 from ..dialogs.flag_editor import FlagEditor
 from ..dialogs.flag_evaluate import FlagEvaluateDialog
+from ..dialogs.flag_ramp import FlagRampDialog
 from ..theme import StatusColours
 
 
@@ -64,9 +66,11 @@ class FlagActions(QObject):
 
     Signals:
         changed(Flag): the server answered with a new version of a flag (show it).
+        ramp_changed(FlagRamp): a ramp was started or stopped (show it).
     """
 
     changed = Signal(object)
+    ramp_changed = Signal(object)
 
     def __init__(
         self, runner: TaskRunner, session: Session, page: QWidget, colours: StatusColours
@@ -78,6 +82,7 @@ class FlagActions(QObject):
         self.colours = colours
         self.actions = ActionRunner(runner, session, page)
         self.editor: FlagEditor | None = None
+        self.ramp_dialog: FlagRampDialog | None = None
 
     # The editor -------------------------------------------------------------------------
 
@@ -205,6 +210,74 @@ class FlagActions(QObject):
                 session=self._session,
                 colours=self.colours,
                 parent=self._page,
+            )
+        )
+
+    # Ramps ------------------------------------------------------------------------------
+
+    def ramp(self, shown: Flag) -> None:
+        """Ask for the services with an SLO, then open the ramp dialog on ``shown``."""
+        connection = self._session.connection
+        if connection is None:
+            self.actions.status.show_failure("Log in first.")
+            return
+        self.actions.status.show_busy("Loading the services a ramp can be gated on…")
+
+        def opened(services: list[str]) -> None:
+            self.actions.status.show_note(f"{len(services)} services have an SLO to gate on.")
+            dialog = FlagRampDialog(shown, services, colours=self.colours, parent=self._page)
+            dialog.start_requested.connect(lambda body: self._start_ramp(dialog, shown, body))
+            self.ramp_dialog = dialog
+            self.actions.open_dialog(dialog)
+
+        self._runner.run(
+            lambda: sorted({slo.service for slo in connection.cluster.slos()}),
+            opened,
+            lambda error: self.actions.status.show_failure(error_sentence(error)),
+            owner=self,
+            name="ramp services",
+        )
+
+    def _start_ramp(self, dialog: FlagRampDialog, shown: Flag, body: dict[str, Any]) -> None:
+        def started(ramp: FlagRamp) -> None:
+            self.ramp_changed.emit(ramp)
+            if is_alive(dialog):
+                dialog.accept()
+
+        def not_started(sentence: str) -> None:
+            if is_alive(dialog):
+                dialog.show_problem(sentence)
+
+        self.actions.perform(
+            Action(
+                f"Start the ramp of {shown.key}",
+                "operator",
+                lambda call: call.cluster.flags.start_ramp(
+                    shown.key,
+                    body,
+                    etag=shown_version_etag(call, shown),
+                    idempotency_key=call.idempotency_key,
+                ),
+                on_done=started,
+                on_failed=not_started,
+                **self._stale_help(shown),
+            )
+        )
+
+    def stop_ramp(self, shown: Flag) -> None:
+        """Stop ``shown``'s ramp; the rollout stays where the ramp left it."""
+        self.actions.perform(
+            Action(
+                f"Stop the ramp of {shown.key}",
+                "operator",
+                lambda call: call.cluster.flags.stop_ramp(
+                    shown.key,
+                    etag=shown_version_etag(call, shown),
+                    idempotency_key=call.idempotency_key,
+                ),
+                confirm=f"The rollout of {shown.key} stays at {shown.rollout_percentage} %.",
+                on_done=self.ramp_changed.emit,
+                **self._stale_help(shown),
             )
         )
 
