@@ -1,7 +1,7 @@
 """A chaos launch in one sentence, read before it is sent.
 
 "Inject +300 ms ± 50 ms latency into 10 % of checkout's traffic for 5 min; abort if the burn
-rate of checkout/availability exceeds 14.4x." The fault phrases follow the control plane's
+rate of checkout/availability exceeds 14.4×." The fault phrases follow the control plane's
 own run summaries, so the preview and the run's summary in the table say the same thing.
 """
 
@@ -55,7 +55,7 @@ def describe_guard(guard: ChaosGuard | None) -> str:
         return "no guard: it stops only at its end or when someone aborts it"
     conditions = []
     if guard.slo:
-        burn = f"{guard.max_burn_rate:g}x" if guard.max_burn_rate else "the page threshold"
+        burn = f"{guard.max_burn_rate:g}×" if guard.max_burn_rate else "the page threshold"
         conditions.append(f"the burn rate of {guard.slo} exceeds {burn}")
     if guard.expr:
         side = "exceeds" if guard.comparison == ">" else "falls below"

@@ -155,7 +155,11 @@ class MainWindow(QMainWindow):
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
-        row.addWidget(self.sidebar)
+        # Under the sidebar, visible on every page: the emergency stop (add_emergency_stop).
+        self._side = QVBoxLayout()
+        self._side.setContentsMargins(0, 0, 0, 0)
+        self._side.addWidget(self.sidebar, 1)
+        row.addLayout(self._side)
         row.addWidget(self.stack, 1)
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
@@ -285,6 +289,13 @@ class MainWindow(QMainWindow):
         """An amber banner under the TLS one: something the user must know but can live with
         (the settings file could not be read, so defaults are in use)."""
         self.notice.show_message(text, BannerKind.WARNING)
+
+    def add_emergency_stop(self, control: QWidget) -> None:
+        """A control every page shows under the sidebar (HALT ALL CHAOS): there, not in the
+        toolbar, a narrow window never folds it away into the toolbar's overflow menu."""
+        control.setFixedWidth(self.sidebar.width() - 16)
+        self._side.addWidget(control, 0, Qt.AlignmentFlag.AlignHCenter)
+        self._side.addSpacing(10)
 
     def show_page(self, key: str) -> None:
         """Show the page with this key (``--page``, the last page of the previous run)."""

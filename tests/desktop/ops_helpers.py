@@ -38,13 +38,15 @@ def connect(
     production: bool = False,
     transport: httpx.BaseTransport | None = None,
     policy: HttpPolicy | None = None,
+    prometheus_url: str = "http://127.0.0.1:9",
 ) -> TestUser:
-    """Log a new user with ``roles`` in through the desktop's own client and attach it."""
+    """Log a new user with ``roles`` in through the desktop's own client and attach it
+    (with no Prometheus unless ``prometheus_url`` names one)."""
     user = cluster.new_user(*roles)
     context = Context(
         "live" if production else "test",
         cluster.url,
-        "http://127.0.0.1:9",
+        prometheus_url,
         username=user.name,
         production=production,
     )
@@ -73,6 +75,7 @@ def shown_page(
     transport: httpx.BaseTransport | None = None,
     policy: HttpPolicy | None = None,
     view: ViewSettings = HOUR,
+    prometheus_url: str = "http://127.0.0.1:9",
 ) -> Iterator[tuple[P, TestUser]]:
     """``page_type`` shown and loaded for a new user with ``roles`` (following the event
     feed when ``live``); stopped, its work drained and the session closed afterwards."""
@@ -85,7 +88,13 @@ def shown_page(
     page.resize(1280, 760)
     page.show()
     user = connect(
-        cluster, session, *roles, production=production, transport=transport, policy=policy
+        cluster,
+        session,
+        *roles,
+        production=production,
+        transport=transport,
+        policy=policy,
+        prometheus_url=prometheus_url,
     )
     with qtbot.waitSignal(page.first_data_ready, timeout=10_000):
         page.activate(view)
@@ -98,6 +107,31 @@ def shown_page(
             feed.stop()
         runner.wait_idle(10)
         session.detach()
+
+
+class DropsTheFirstAnswer(httpx.HTTPTransport):
+    """The server acts and answers, then the first answer to a POST to a path ending in
+    ``path_end`` is lost on its way back (a fault a real server cannot show on demand).
+
+    Attributes:
+        keys: the Idempotency-Key of each such POST, in order.
+    """
+
+    def __init__(self, path_end: str) -> None:
+        super().__init__()
+        self._path_end = path_end
+        self.keys: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method != "POST" or not request.url.path.endswith(self._path_end):
+            return response
+        response.read()
+        self.keys.append(request.headers["idempotency-key"])
+        if len(self.keys) == 1:
+            response.close()
+            raise httpx.ReadError("connection reset after the server acted", request=request)
+        return response
 
 
 class Dialogs:

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.dialogs.action_prompts import StaleEditDialog
 from aioke_desktop.ui.dialogs.breaker_transition import BreakerTransitionDialog
+from aioke_desktop.ui.dialogs.compare import CompareDialog
 from aioke_desktop.ui.models.breakers_table import FORCED_COLUMN, STATE_COLUMN
 from aioke_desktop.ui.pages.breakers import BreakersPage
 from desktop.ops_helpers import NO_POLLING, Dialogs, shown_page
@@ -126,6 +127,13 @@ def test_a_change_against_a_stale_view_is_refused_and_offers_reload(
         stale = dialogs.wait_for(qtbot, StaleEditDialog)
         assert f"breaker/{name} was changed by {other.user.name}" in stale.sentence.text()
         assert other.get(f"/breakers/{name}").json()["state"] == "DISABLED"  # not overwritten
+        stale.compare_button.click()
+        compare = dialogs.wait_for(qtbot, CompareDialog)
+        changed = {c.path: (c.before, c.after) for c in compare.changes}
+        # What the other operator did, field by field, against what this dialog loaded.
+        assert "DISABLED" in changed["state"][1], changed
+        assert "load test" in changed["last_transition.reason"][1], changed
+        compare.reject()
         stale.reload_button.click()
         qtbot.waitUntil(lambda: "Disabled" in dialog.current.text(), timeout=10_000)
         dialog.reject()
@@ -155,3 +163,36 @@ def test_a_viewer_and_a_read_only_session_get_no_enabled_change_control(
         for button in page.buttons.values():
             assert not button.isEnabled()
             assert "read-only" in button.toolTip()
+
+
+def test_disable_needs_a_ttl_a_reason_and_a_code_and_reset_undoes_it_early(
+    qtbot: QtBot, sim: Cluster, runner: TaskRunner
+) -> None:
+    name = "search->inventory"
+    with shown_page(qtbot, BreakersPage, runner, sim, "operator", view=NO_POLLING) as (page, user):
+        dialog = open_dialog(qtbot, page, name, "DISABLE")
+        dialogs = Dialogs(dialog.action_runner)
+        assert dialog.problem_text() == "Choose how long: a forced state must end by itself."
+        dialog.ttl.setValue(25)
+        dialog.ttl_unit.setCurrentIndex(dialog.ttl_unit.findData(3600))
+        assert dialog.problem_text() == "A forced state lasts at most 24 hours."
+        dialog.ttl.setValue(30)
+        dialog.ttl_unit.setCurrentIndex(dialog.ttl_unit.findData(60))
+        assert dialog.problem_text() == (
+            "Give a reason: whoever sees the forced breaker will ask why."
+        )
+        dialog.reason.setText("inventory is being migrated")
+        assert dialog.preview_text().startswith("Disable search → inventory for 30 min;")
+        dialog.apply_button.click()
+        with qtbot.waitSignal(dialog.transitioned, timeout=10_000):
+            answer_step_up(qtbot, sim, user, dialogs)
+        qtbot.waitUntil(lambda: "Disabled" in cell(page, name, STATE_COLUMN), timeout=10_000)
+        assert cell(page, name, FORCED_COLUMN).startswith(("29 min", "30 min"))
+
+        reset = open_dialog(qtbot, page, name, "RESET")
+        assert not reset.ttl.isEnabled()  # a reset ends the forced state now
+        with qtbot.waitSignal(reset.transitioned, timeout=10_000):
+            reset.apply_button.click()  # within the step-up just given: no second code
+        qtbot.waitUntil(lambda: "Disabled" not in cell(page, name, STATE_COLUMN), timeout=10_000)
+        assert cell(page, name, FORCED_COLUMN) == "—"
+        assert sim.user("viewer").get(f"/breakers/{name}").json()["forced_until"] is None

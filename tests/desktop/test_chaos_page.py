@@ -180,8 +180,6 @@ def test_parameters_that_break_the_faults_schema_are_shown_before_anything_is_se
         dialog = open_launch(qtbot, page)
         dialog.fault.setCurrentIndex(dialog.fault.findData("error"))
         dialog.target.setCurrentText("search")
-        dialog.duration.setValue(60)
-        dialog.confirm.setText("search")
         params = dialog.params
         assert params is not None
         assert params.errors() == {"rate_percent": "is required"}
@@ -194,6 +192,14 @@ def test_parameters_that_break_the_faults_schema_are_shown_before_anything_is_se
             dialog.launch()
         params.set_value("status", 500)
         params.set_value("rate_percent", 30)
+        assert dialog.problem_text() == "Choose a duration: every run ends by itself."
+        dialog.duration.setValue(10 * 3600)  # the safety settings cap it
+        assert dialog.duration.value() == dialog.duration.maximum() <= 1800
+        dialog.duration.setValue(60)
+        assert dialog.problem_text() == "Type search to confirm the target."
+        dialog.confirm.setText("searc")
+        assert not dialog.launch_button.isEnabled()
+        dialog.confirm.setText("search")
         assert dialog.launch_button.isEnabled(), dialog.problem_text()
         dialog.reject()
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from pytestqt.qtbot import QtBot
 
 from aioke_desktop.api.http import HttpPolicy
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.pages.chaos import ChaosPage
-from desktop.ops_helpers import NO_POLLING, Dialogs, shown_page
+from desktop.ops_helpers import NO_POLLING, Dialogs, DropsTheFirstAnswer, shown_page
 from desktop.sim_cluster import answer_step_up, fill_latency, open_launch, simulated_cluster
 from harness import Cluster
 
@@ -24,30 +23,10 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         yield cluster
 
 
-class DropsTheFirstLaunchAnswer(httpx.HTTPTransport):
-    """The server launches and answers, then the first answer to a launch is lost on its way
-    back (a fault a real server cannot show on demand). Records each Idempotency-Key sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        if request.method != "POST" or not request.url.path.endswith("/chaos/runs"):
-            return response
-        response.read()
-        self.keys.append(request.headers["idempotency-key"])
-        if len(self.keys) == 1:
-            response.close()
-            raise httpx.ReadError("connection reset after the server acted", request=request)
-        return response
-
-
 def test_a_launch_whose_answer_was_lost_is_retried_with_the_same_key_and_runs_once(
     qtbot: QtBot, sim: Cluster, runner: TaskRunner
 ) -> None:
-    lossy = DropsTheFirstLaunchAnswer()
+    lossy = DropsTheFirstAnswer("/chaos/runs")
     no_retries = HttpPolicy(max_attempts=1)  # so that the dialog's own Retry is what repeats
     with shown_page(
         qtbot,

@@ -3,7 +3,6 @@ lost answers, and the row a user clicks having changed underneath."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
@@ -14,7 +13,7 @@ from aioke_desktop.ui.dialogs.action_prompts import ConfirmChangeDialog, StaleEd
 from aioke_desktop.ui.dialogs.flag_editor import FlagEditor
 from aioke_desktop.ui.dialogs.flag_evaluate import FlagEvaluateDialog
 from aioke_desktop.ui.pages.flags import FlagsPage
-from desktop.ops_helpers import Dialogs, shown_page
+from desktop.ops_helpers import Dialogs, DropsTheFirstAnswer, shown_page
 from desktop.test_flags_page import change_behind_the_page, create_flag, new_key, row_texts
 from harness import Cluster
 
@@ -125,30 +124,10 @@ def test_evaluate_for_shows_what_the_server_decided_and_why(
         assert "outside the 0 % rollout" in evaluate.answer.text()
 
 
-class DropsTheFirstAnswer(httpx.HTTPTransport):
-    """The server acts and answers, then the first answer to a change is lost on the way
-    back (a fault a real server cannot show on demand). Records each Idempotency-Key sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.keys: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = super().handle_request(request)
-        if request.method != "POST" or not request.url.path.endswith("/flags"):
-            return response
-        response.read()
-        self.keys.append(request.headers["idempotency-key"])
-        if len(self.keys) == 1:
-            response.close()
-            raise httpx.ReadError("connection reset after the server acted", request=request)
-        return response
-
-
 def test_a_creation_whose_answer_was_lost_is_retried_with_the_same_key_and_made_once(
     qtbot: QtBot, cluster: Cluster, runner: TaskRunner
 ) -> None:
-    lossy = DropsTheFirstAnswer()
+    lossy = DropsTheFirstAnswer("/flags")
     no_retries = HttpPolicy(max_attempts=1)  # so that the page's own Retry is what repeats
     key = new_key("once")
     with shown_page(

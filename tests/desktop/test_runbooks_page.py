@@ -79,6 +79,8 @@ def test_a_run_shows_its_steps_live_its_log_growing_and_waits_for_confirmation(
 
         qtbot.waitUntil(lambda: page.executions.find(done.id) is not None, timeout=10_000)
         qtmodeltester.check(page.executions)
+        qtmodeltester.check(page.executions_table.model())  # the sorting proxies too
+        qtmodeltester.check(page.runbooks_table.model())
     wait_for_runbook_threads(qtbot)
 
 

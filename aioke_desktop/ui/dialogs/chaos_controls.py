@@ -113,11 +113,15 @@ class HaltDialog(QDialog):
 
     halt_requested = Signal(str)
 
-    def __init__(self, running: int, parent: QWidget | None = None) -> None:
+    def __init__(self, running: int | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chaos-halt")
         self.setWindowTitle("Halt all chaos")
-        runs = "1 running run" if running == 1 else f"{running} running runs"
+        # None: asked away from the Chaos page, which alone knows how many runs there are.
+        if running is None:
+            runs = "every running run"
+        else:
+            runs = "1 running run" if running == 1 else f"{running} running runs"
         what = QLabel(
             f"Abort {runs} now and refuse every launch until someone resumes chaos. "
             "This needs a fresh TOTP code.",

@@ -188,6 +188,7 @@ COLUMNS: tuple[Column[Breaker], ...] = (
     ),
 )
 STATE_COLUMN = 1
+THRESHOLDS_COLUMN = 5
 FORCED_COLUMN = 8
 
 

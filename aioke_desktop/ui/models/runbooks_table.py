@@ -90,7 +90,11 @@ EXECUTION_COLUMNS: tuple[Column[RunbookExecution], ...] = (
         sort=lambda e, _: parse_time(e.created_at) or 0.0,
     ),
     Column("By", lambda e, _: e.started_by),
-    Column("Parameters", lambda e, _: params_text(e.params) or "—"),
+    Column(
+        "Parameters",
+        lambda e, _: params_text(e.params) or "—",
+        tooltip=lambda e, _: params_text(e.params),
+    ),
     Column(
         "Took",
         lambda e, now: _took(e.created_at, e.ended_at, now),
@@ -100,6 +104,9 @@ EXECUTION_COLUMNS: tuple[Column[RunbookExecution], ...] = (
     Column("Why it ended", lambda e, _: e.reason or "—", tooltip=lambda e, _: e.reason or ""),
     Column("Id", lambda e, _: e.id),
 )
+
+PARAMETERS_COLUMN = 3
+EXECUTION_ID_COLUMN = 6
 
 STEP_COLUMNS: tuple[Column[RunbookStep], ...] = (
     Column("#", lambda s, _: str(s.index + 1), sort=lambda s, _: s.index, numeric=True),

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -38,7 +39,8 @@ from ..theme import StatusColours, Theme
 from ..widgets.action_status import ActionStatus
 from ..widgets.audit_view import AuditView
 from ..widgets.chain_status import ChainStatus
-from .base import Page, ViewSettings
+from .base import ViewSettings
+from .ops_base import OpsPage
 
 PAGE_ROWS = 500
 PAGES_PER_FETCH = 10
@@ -105,12 +107,11 @@ def audit_csv(entries: Sequence[AuditEntry]) -> str:
     return out.getvalue()
 
 
-class AuditPage(Page):
+class AuditPage(OpsPage):
     key = "audit"
     title = "Audit"
     description = "Who changed what, when, from what to what; and a check that the log is intact."
     empty_detail = "The audit log is empty."
-    needs_connection = True
     live_kinds = ("",)  # any event may be audited; on_events looks for an audit seq
 
     def __init__(
@@ -120,12 +121,10 @@ class AuditPage(Page):
         session: Session | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        self._colours = theme.colours
         self._generation = 0
         self._after_seq = 0
         self._last_view: ViewSettings | None = None
         super().__init__(runner, theme, session, parent)
-        theme.changed.connect(self._recolour)
 
     def build_content(self) -> QWidget:
         content = QWidget(self)
@@ -167,8 +166,10 @@ class AuditPage(Page):
         filters.addWidget(self.verify_button)
         filters.addWidget(self.export_button)
         self.chain = ChainStatus(content)
-        self.view = AuditView(self._colours, content)
-        self.view.setSizes([760, 420])
+        self.view = AuditView(self.colours, content)
+        # The rows across the page's whole width, the selected row's changes below them.
+        self.view.setOrientation(Qt.Orientation.Vertical)
+        self.view.setSizes([480, 260])
         self.search.textChanged.connect(self.view.proxy.set_text)
         self.count = QLabel(content)
         self.status = ActionStatus(content)
@@ -271,8 +272,7 @@ class AuditPage(Page):
         if name:
             self.export_csv(Path(name))
 
-    def _recolour(self, colours: StatusColours) -> None:
-        self._colours = colours
+    def recolour(self, colours: StatusColours) -> None:
         self.view.set_colours(colours)
         self.chain.set_colours(colours)
         self.status.set_colours(colours)

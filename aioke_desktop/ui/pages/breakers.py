@@ -6,19 +6,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer
+from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -29,16 +27,17 @@ from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
 from ..dialogs.breaker_transition import BreakerTransitionDialog, edge
 from ..models.breakers_table import (
+    THRESHOLDS_COLUMN,
     BreakerFilter,
     BreakersTableModel,
     forced_left,
     state_word,
 )
-from ..models.rows import KEY_ROLE, ServerClock, clock_text, parse_time
-from ..role_gate import RoleGate, gate_by_role
+from ..models.rows import KEY_ROLE, clock_text, parse_time
 from ..theme import StatusColours, Theme
 from ..widgets.state_timeline import StateTimeline
-from .base import Page, ViewSettings
+from .base import ViewSettings
+from .ops_base import OpsPage, ops_table
 
 HISTORY_LIMIT = 50
 SHOWN_TRANSITIONS = 6
@@ -55,15 +54,15 @@ class BreakersSnapshot:
     received: float
 
 
-class BreakersPage(Page):
+class BreakersPage(OpsPage):
     key = "breakers"
     title = "Breakers"
     description = (
         "Circuit breakers between services: their state, failure rates, and forced overrides."
     )
     empty_detail = "The cluster has no breakers."
-    needs_connection = True
     live_kinds = ("breaker.",)
+    tick_ms = 1000  # forced TTLs and next half-open count down
 
     def __init__(
         self,
@@ -72,23 +71,16 @@ class BreakersPage(Page):
         session: Session | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        self.clock = ServerClock()
-        self._colours: StatusColours = theme.colours
         self.dialog: BreakerTransitionDialog | None = None
         self._selected: str | None = None
         self._history: list[BreakerTransition] = []
-        self._gates: list[RoleGate] = []
         super().__init__(runner, theme, session, parent)
-        self._ticker = QTimer(self)
-        self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self._tick)
-        theme.changed.connect(self._set_colours)
 
     # Building ---------------------------------------------------------------------------
 
     def build_content(self) -> QWidget:
         box = QWidget(self)
-        self.model = BreakersTableModel(self._colours, self.clock.now, box)
+        self.model = BreakersTableModel(self.colours, self.clock.now, box)
         self.proxy = BreakerFilter(box)
         self.proxy.setSourceModel(self.model)
         self.filter = QLineEdit(box)
@@ -112,30 +104,22 @@ class BreakersPage(Page):
             (CLOSE, "Close…"),
             (RESET, "Reset…"),
         ):
-            button = QPushButton(text, box)
-            button.setObjectName(f"breaker-{command.lower()}")
-            button.clicked.connect(lambda _=False, c=command: self.open_transition(c))
-            self._gates.append(
-                gate_by_role(button, self.session, "operator", when=self._needs_selection)
+            button = self.lever(
+                text,
+                box,
+                "operator",
+                partial(self.open_transition, command),
+                when=self._needs_selection,
             )
+            button.setObjectName(f"breaker-{command.lower()}")
             self.buttons[command] = button
             toolbar.addWidget(button)
-        self.table = QTableView(box)
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)  # the worst states first
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        # The worst states first; the thresholds (alike on most edges) give way to the rest.
+        self.table = ops_table(self.proxy, box, 1, stretch=THRESHOLDS_COLUMN)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _: self.open_transition(FORCE_OPEN))
         self.detail = QGroupBox("Select a breaker to see its state timeline", box)
-        self.timeline = StateTimeline(self._colours, self.detail)
+        self.timeline = StateTimeline(self.colours, self.detail)
         self.transitions = QLabel(self.detail)
         self.transitions.setWordWrap(True)
         self.transitions.setTextFormat(Qt.TextFormat.PlainText)
@@ -182,16 +166,8 @@ class BreakersPage(Page):
         )
         if after is not None and moved:
             self._load_history(after)
-        self._update_gates()
+        self.update_gates()
         return bool(data.breakers)
-
-    def activate(self, view: ViewSettings) -> None:
-        super().activate(view)
-        self._ticker.start()
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        self._ticker.stop()
 
     def on_events(self, events: list[ClusterEvent]) -> None:
         super().on_events(events)
@@ -214,15 +190,11 @@ class BreakersPage(Page):
     def _needs_selection(self) -> str | None:
         return None if self.selected_breaker() is not None else "Select a breaker first."
 
-    def _update_gates(self) -> None:
-        for gate in self._gates:
-            gate.update()
-
     def _selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         rows = self.table.selectionModel().selectedRows()
         self._selected = rows[0].data(KEY_ROLE) if rows else None
         breaker = self.selected_breaker()
-        self._update_gates()
+        self.update_gates()
         if breaker is None:
             self.detail.setTitle("Select a breaker to see its state timeline")
             self.timeline.show_history([], self.clock.now())
@@ -265,7 +237,7 @@ class BreakersPage(Page):
         if breaker is None or self.session.why_not("operator") is not None:
             return None
         dialog = BreakerTransitionDialog(
-            self.runner, self.session, breaker, command, self._colours, self.clock, self
+            self.runner, self.session, breaker, command, self.colours, self.clock, self
         )
         dialog.transitioned.connect(lambda _: self.refresh())
         dialog.finished.connect(dialog.deleteLater)
@@ -275,7 +247,7 @@ class BreakersPage(Page):
 
     # Live countdowns --------------------------------------------------------------------
 
-    def _tick(self) -> None:
+    def on_tick(self) -> None:
         self.model.tick()
         now = self.clock.now()
         selected = self.selected_breaker()
@@ -285,7 +257,6 @@ class BreakersPage(Page):
         if any(forced_left(b, now) == 0 for b in self.model.items()):
             self.refresh()
 
-    def _set_colours(self, colours: StatusColours) -> None:
-        self._colours = colours
+    def recolour(self, colours: StatusColours) -> None:
         self.model.set_colours(colours)
         self.timeline.set_colours(colours)

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -24,22 +20,22 @@ from ...runtime.session import Connection, Session
 from ...runtime.task_runner import TaskRunner
 from ..dialogs.chaos_controls import safety_sentence
 from ..models.chaos_table import ChaosRunsModel, RunFilter, outcome_text, seconds_left
-from ..models.rows import KEY_ROLE, ServerClock, clock_text, parse_time
-from ..role_gate import RoleGate, gate_by_role
+from ..models.rows import KEY_ROLE, clock_text, parse_time
 from ..theme import StatusColours, Theme
-from .base import Page, ViewSettings
+from .base import ViewSettings
 from .chaos_actions import ChaosActions
+from .ops_base import OpsPage, ops_table
 
 
-class ChaosPage(Page):
+class ChaosPage(OpsPage):
     key = "chaos"
     title = "Chaos"
     description = (
         "Chaos experiments: the fault catalog, running runs with their guards, and HALT ALL."
     )
     empty_detail = "No chaos runs yet."
-    needs_connection = True
     live_kinds = ("chaos.",)
+    tick_ms = 1000  # runs count down to their end
 
     def __init__(
         self,
@@ -48,18 +44,11 @@ class ChaosPage(Page):
         session: Session | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        self.clock = ServerClock()
-        self.colours: StatusColours = theme.colours
         self.snapshot: ChaosSnapshot | None = None
         self._reference: tuple[Connection, ChaosReference] | None = None
         self._select_next: str | None = None
         self._selected: str | None = None
-        self._gates: list[RoleGate] = []
         super().__init__(runner, theme, session, parent)
-        self._ticker = QTimer(self)
-        self._ticker.setInterval(1000)
-        self._ticker.timeout.connect(self._tick)
-        theme.changed.connect(self._set_colours)
         self.session.disconnected.connect(self._forget)
 
     # Building ---------------------------------------------------------------------------
@@ -75,8 +64,8 @@ class ChaosPage(Page):
         self.halt_banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.halt_text = QLabel(self.halt_banner)
         self.halt_text.setWordWrap(True)
-        self.resume_button = QPushButton("Resume chaos", self.halt_banner)
-        self.resume_button.clicked.connect(self.chaos_actions.resume)
+        actions = self.chaos_actions
+        self.resume_button = self.lever("Resume chaos", self.halt_banner, "chaos", actions.resume)
         banner_row = QHBoxLayout(self.halt_banner)
         banner_row.addWidget(self.halt_text, 1)
         banner_row.addWidget(self.resume_button)
@@ -86,17 +75,19 @@ class ChaosPage(Page):
         self.show_filter.currentIndexChanged.connect(
             lambda index: self.proxy.set_running_only(index == 1)
         )
-        self.launch_button = QPushButton("Launch…", box)
-        self.launch_button.clicked.connect(self.chaos_actions.open_launch)
-        self.abort_button = QPushButton("Abort run", box)
-        self.abort_button.clicked.connect(self._abort_selected)
-        self.safety_button = QPushButton("Edit safety settings…", box)
-        self.safety_button.clicked.connect(self.chaos_actions.open_safety)
-        self.halt_button = QPushButton("HALT ALL CHAOS", box)
+        self.launch_button = self.lever(
+            "Launch…", box, "chaos", actions.open_launch, self._launch_blocked
+        )
+        self.abort_button = self.lever(
+            "Abort run", box, "chaos", self._abort_selected, self._abort_blocked
+        )
+        self.safety_button = self.lever(
+            "Edit safety settings…", box, "admin", actions.open_safety, self._safety_blocked
+        )
+        self.halt_button = self.lever("HALT ALL CHAOS", box, "chaos", actions.open_halt)
         self.halt_button.setObjectName("halt-all")
         self.halt_button.setMinimumHeight(40)
         self.halt_button.setMinimumWidth(170)
-        self.halt_button.clicked.connect(self.chaos_actions.open_halt)
         toolbar = QHBoxLayout()
         toolbar.addWidget(QLabel("Show", box))
         toolbar.addWidget(self.show_filter)
@@ -105,18 +96,7 @@ class ChaosPage(Page):
             toolbar.addWidget(button)
         toolbar.addSpacing(18)
         toolbar.addWidget(self.halt_button)
-        self.table = QTableView(box)
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)  # newest first
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setWordWrap(False)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.table = ops_table(self.proxy, box, 4, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.detail = QLabel(box)
         self.detail.setWordWrap(True)
@@ -132,18 +112,7 @@ class ChaosPage(Page):
         layout.addWidget(self.detail)
         layout.addWidget(self.safety_text)
         self._restyle_controls()
-        self._gate()
         return box
-
-    def _gate(self) -> None:
-        gates = (
-            (self.launch_button, "chaos", self._launch_blocked),
-            (self.abort_button, "chaos", self._abort_blocked),
-            (self.halt_button, "chaos", None),
-            (self.resume_button, "chaos", None),
-            (self.safety_button, "admin", self._safety_blocked),
-        )
-        self._gates = [gate_by_role(b, self.session, role, when=when) for b, role, when in gates]
 
     # Page -------------------------------------------------------------------------------
 
@@ -184,16 +153,8 @@ class ChaosPage(Page):
             )
         self.safety_text.setText(safety_sentence(data.safety.values))
         self._show_detail()
-        self._update_gates()
+        self.update_gates()
         return True  # an empty history is still a page: the launch button lives on it
-
-    def activate(self, view: ViewSettings) -> None:
-        super().activate(view)
-        self._ticker.start()
-
-    def deactivate(self) -> None:
-        super().deactivate()
-        self._ticker.stop()
 
     # Selection --------------------------------------------------------------------------
 
@@ -218,7 +179,7 @@ class ChaosPage(Page):
         rows = self.table.selectionModel().selectedRows()
         self._selected = rows[0].data(KEY_ROLE) if rows else None
         self._show_detail()
-        self._update_gates()
+        self.update_gates()
 
     def _show_detail(self) -> None:
         run = self.selected_run()
@@ -253,15 +214,14 @@ class ChaosPage(Page):
     def _safety_blocked(self) -> str | None:
         return None if self.snapshot is not None else "Loading the safety settings…"
 
-    def _update_gates(self) -> None:
-        for gate in self._gates:
-            gate.update()
+    def update_gates(self) -> None:
+        super().update_gates()
         halted = self.snapshot is not None and self.snapshot.halted is not None
         self.resume_button.setVisible(halted)
 
     # Live -------------------------------------------------------------------------------
 
-    def _tick(self) -> None:
+    def on_tick(self) -> None:
         self.model.tick()
         now = self.clock.now()
         # A run past its end is completed on the server's next read: read now.
@@ -273,8 +233,7 @@ class ChaosPage(Page):
         self._reference = None
         self.model.replace([])
 
-    def _set_colours(self, colours: StatusColours) -> None:
-        self.colours = colours
+    def recolour(self, colours: StatusColours) -> None:
         self.model.set_colours(colours)
         self.chaos_actions.runner.status.set_colours(colours)
         self._restyle_controls()

@@ -13,6 +13,7 @@ from ...core.chaos import ChaosRun
 from ..actions import Action, ActionRunner
 from ..dialogs.chaos_controls import HaltDialog, SafetyDialog
 from ..dialogs.chaos_launch import ChaosLaunchDialog
+from ..halt_chaos import halt_all_action
 
 if TYPE_CHECKING:
     from .chaos import ChaosPage
@@ -81,16 +82,7 @@ class ChaosActions(QObject):
         return self._open(dialog)
 
     def halt_all(self, reason: str) -> None:
-        self.runner.perform(
-            Action(
-                "Halt all chaos",
-                "chaos",
-                lambda call: call.cluster.chaos.halt(reason, idempotency_key=call.idempotency_key),
-                destructive=True,
-                on_done=self._refresh,
-                resource="chaos",
-            )
-        )
+        self.runner.perform(halt_all_action(reason, on_done=self._refresh))
 
     def resume(self) -> None:
         self.runner.perform(

@@ -9,13 +9,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -26,12 +22,18 @@ from ...core.runbooks import Runbook, RunbookExecution
 from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
 from ..dialogs.runbook_run import RunbookRunDialog
-from ..models.rows import KEY_ROLE, SORT_ROLE, ServerClock
-from ..models.runbooks_table import ExecutionsModel, RunbooksModel, about_runbook
-from ..role_gate import gate_by_role
+from ..models.rows import KEY_ROLE, SORT_ROLE
+from ..models.runbooks_table import (
+    EXECUTION_ID_COLUMN,
+    PARAMETERS_COLUMN,
+    ExecutionsModel,
+    RunbooksModel,
+    about_runbook,
+)
 from ..theme import StatusColours, Theme
 from ..widgets.execution_view import ExecutionView
-from .base import Page, ViewSettings
+from .base import ViewSettings
+from .ops_base import OpsPage, ops_table
 
 EXECUTION_LIMIT = 50
 
@@ -57,26 +59,11 @@ def read_runbooks(cluster: ClusterClient, selected: str | None) -> RunbooksSnaps
     return RunbooksSnapshot(runbooks, selected, executions, me.server_time, sent, received)
 
 
-def _table(model: QSortFilterProxyModel, parent: QWidget) -> QTableView:
-    table = QTableView(parent)
-    table.setModel(model)
-    table.setSortingEnabled(True)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.setWordWrap(False)
-    table.setAlternatingRowColors(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
-    return table
-
-
-class RunbooksPage(Page):
+class RunbooksPage(OpsPage):
     key = "runbooks"
     title = "Runbooks"
     description = "Runbooks to run with checked parameters, their live steps and their history."
     empty_detail = "The cluster has no runbooks."
-    needs_connection = True
     live_kinds = ("runbook.",)
 
     def __init__(
@@ -86,13 +73,10 @@ class RunbooksPage(Page):
         session: Session | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        self.clock = ServerClock()
-        self.colours: StatusColours = theme.colours
         self.dialog: RunbookRunDialog | None = None
         self._runbook: str | None = None
         self._execution: str | None = None
         super().__init__(runner, theme, session, parent)
-        theme.changed.connect(self._set_colours)
 
     # Building ---------------------------------------------------------------------------
 
@@ -102,22 +86,24 @@ class RunbooksPage(Page):
         runbooks_proxy = QSortFilterProxyModel(box)
         runbooks_proxy.setSourceModel(self.runbooks)
         runbooks_proxy.setSortRole(SORT_ROLE)
-        self.runbooks_table = _table(runbooks_proxy, box)
-        self.runbooks_table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        # The title gives way, so that the risk and the step count stay in view.
+        self.runbooks_table = ops_table(runbooks_proxy, box, 0, stretch=0)
         self.runbooks_table.selectionModel().selectionChanged.connect(self._runbook_chosen)
         self.runbooks_table.doubleClicked.connect(lambda _: self.open_run())
-        self.run_button = QPushButton("Run…", box)
+        self.run_button = self.lever("Run…", box, "operator", self.open_run, self._no_runbook)
         self.run_button.setObjectName("runbook-run")
-        self.run_button.clicked.connect(self.open_run)
-        self._gate = gate_by_role(self.run_button, self.session, "operator", when=self._no_runbook)
         self.about = QLabel(box)
         self.about.setWordWrap(True)
         self.executions = ExecutionsModel(self.colours, self.clock.now, box)
         executions_proxy = QSortFilterProxyModel(box)
         executions_proxy.setSourceModel(self.executions)
         executions_proxy.setSortRole(SORT_ROLE)
-        self.executions_table = _table(executions_proxy, box)
-        self.executions_table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # newest first
+        # Newest first. The id is long and shown above the steps of the execution selected;
+        # the parameters (in full as a tooltip) give way so that why a run ended stays in view.
+        self.executions_table = ops_table(
+            executions_proxy, box, 1, Qt.SortOrder.DescendingOrder, stretch=PARAMETERS_COLUMN
+        )
+        self.executions_table.setColumnHidden(EXECUTION_ID_COLUMN, True)
         self.executions_table.selectionModel().selectionChanged.connect(self._execution_chosen)
         self.executions_title = QLabel("Executions", box)
         self.view = ExecutionView(self.runner, self.session, self.colours, self.clock.now, box)
@@ -170,7 +156,7 @@ class RunbooksPage(Page):
             self.executions.replace(data.executions)
             if self._execution is not None and self.executions.find(self._execution):
                 self.select_execution(self._execution)
-        self._gate.update()
+        self.update_gates()
         return bool(data.runbooks)
 
     def on_events(self, events: list[ClusterEvent]) -> None:
@@ -218,7 +204,7 @@ class RunbooksPage(Page):
         self.executions_title.setText(f"Executions of {runbook.title}" if runbook else "")
         self.executions.replace([])
         self.view.stop()
-        self._gate.update()
+        self.update_gates()
         if self._view is not None:  # fetch this runbook's executions, now and from now on
             fetch = self.make_fetch(self._view)
             if fetch is not None:
@@ -258,8 +244,7 @@ class RunbooksPage(Page):
         self._execution = execution.id
         self.refresh()
 
-    def _set_colours(self, colours: StatusColours) -> None:
-        self.colours = colours
+    def recolour(self, colours: StatusColours) -> None:
         self.runbooks.set_colours(colours)
         self.executions.set_colours(colours)
         self.view.steps.set_colours(colours)

@@ -192,7 +192,7 @@ class ExecutionView(QWidget):
         header.setStretchLastSection(True)
         what = f"● {state_word(execution.state)}" + (" (dry run)" if execution.dry_run else "")
         why = f": {execution.reason}" if execution.reason else ""
-        self.state.setText(f"{what}{why} · started by {execution.started_by}")
+        self.state.setText(f"{what}{why} · {execution.id}, started by {execution.started_by}")
         tone = STATE_TONES.get(execution.state)
         self.state.setStyleSheet(f"color: {getattr(self._colours, tone)};" if tone else "")
         prompt = self._prompt()
