@@ -182,7 +182,7 @@ class HttpEndpoint:
         except ApiError:
             raise
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc, host, budget) from exc
+            raise self._transport_error(exc, host, budget, request.url.scheme) from exc
         elapsed = time.monotonic() - started
         self.last_latency_seconds = elapsed
         self._note_server_clock(response.headers, started_wall + elapsed / 2)
@@ -211,15 +211,17 @@ class HttpEndpoint:
         seconds = self.policy.deadline_seconds
         return f"{host} did not answer completely within {seconds:g} s."
 
-    def _transport_error(self, exc: httpx.HTTPError, host: str, budget: Budget) -> ApiError:
+    def _transport_error(
+        self, exc: httpx.HTTPError, host: str, budget: Budget, scheme: str = "http"
+    ) -> ApiError:
         if isinstance(exc, httpx.TimeoutException) or budget.remaining() <= 0:
             return Timeout(self._timeout_message(host))
         tls = _tls_problem(exc)
         if tls is not None:
             reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or tls
             return TlsFailed(
-                f"The TLS connection to {host} failed ({reason}); check the context's CA "
-                "bundle and client certificate."
+                f"The TLS connection to {host} failed ({str(reason).rstrip('.')}); check the "
+                "context's CA bundle and client certificate."
             )
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
             return BadAddress(f"The address of {host or 'the server'} cannot be used: {exc}.")
@@ -227,6 +229,13 @@ class HttpEndpoint:
             return MalformedResponse(f"The answer from {host} could not be decoded.")
         if isinstance(exc, httpx.ConnectError):
             return ConnectionFailed(f"Could not connect to {host}: {exc or 'refused'}.")
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError) and scheme == "https":
+            # A server that requires a client certificate (mTLS) and refuses ours closes the
+            # connection without a word under TLS 1.3: say what is most likely the cause.
+            return ConnectionFailed(
+                f"The connection to {host} closed before the answer arrived; if it requires "
+                "a client certificate, check the context's client certificate and key."
+            )
         return ConnectionFailed(f"The connection to {host} broke before the answer arrived.")
 
     def _note_server_clock(self, headers: httpx.Headers, local_midpoint: float) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from ..api.errors import ConnectionFailed
+from .event_feed import EventFeed
 from .poller import Poller
 from .session import Connection
 from .task_runner import TaskRunner
@@ -68,6 +70,23 @@ class EndpointWatch(QObject):
             if poller is not None:
                 poller.start()
         return self.pollers
+
+    def follow(self, feed: EventFeed) -> None:
+        """Let the control plane's change feed move its light: the feed's long poll notices
+        a dead server, or its return, within a second or two; the light's own timer only at
+        its next beat (15 s, or up to 30 s of backoff)."""
+        feed.failing.connect(self._control_plane_failed)
+        feed.recovered.connect(self._control_plane_back)
+
+    def _control_plane_failed(self, sentence: str) -> None:
+        poller = self._pollers.get(CONTROL_PLANE)
+        if poller is not None:
+            poller.report_failure(ConnectionFailed(sentence))
+
+    def _control_plane_back(self) -> None:
+        poller = self._pollers.get(CONTROL_PLANE)
+        if poller is not None:
+            poller.refresh_now()
 
     def refresh_now(self) -> None:
         """Check every endpoint at once (a session was resumed)."""

@@ -31,11 +31,13 @@ class EventFeed(QObject):
         arrived(list): new events, oldest first (``ClusterEvent``).
         reset(): the connection changed; whatever was drawn from the old one is void.
         failing(str): the feed could not be read (a sentence); it retries with backoff.
+        recovered(): the feed was read again after failing.
     """
 
     arrived = Signal(list)
     reset = Signal()
     failing = Signal(str)
+    recovered = Signal()
 
     def __init__(
         self,
@@ -95,7 +97,9 @@ class EventFeed(QObject):
     def _got(self, generation: int, page: EventPage) -> None:
         if generation != self._generation:
             return
-        self._failures = 0
+        if self._failures:
+            self._failures = 0
+            self.recovered.emit()
         fresh = [e for e in page.events if e.seq > self._cursor]
         self._behind = len(page.events) >= CATCH_UP_PAGE
         if fresh:

@@ -173,6 +173,13 @@ class Poller(QObject):
             return
         self._launch()
 
+    def report_failure(self, error: BaseException) -> None:
+        """Another reader of the same server just failed (the change feed): show it now rather
+        than at the next tick. A fetch under way has the last word."""
+        if self._in_flight is None:
+            self._timer.stop()
+            self._fetch_failed(error)
+
     def _arm(self, delay_s: float) -> None:
         self._timer.start(max(1, round(delay_s * 1000)))
 

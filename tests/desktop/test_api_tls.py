@@ -47,15 +47,22 @@ def _write(path: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) 
 
 
 def _certificate(
-    directory: Path, name: str, issuer: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None
+    directory: Path,
+    name: str,
+    issuer: tuple[ec.EllipticCurvePrivateKey, x509.Certificate] | None,
+    *,
+    hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+    expired: bool = False,
+    self_signed: bool = False,
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    """A CA (no issuer) or a certificate for 127.0.0.1 and localhost signed by ``issuer``."""
+    """A CA (no issuer) or a certificate for ``hosts`` signed by ``issuer`` (by itself when
+    ``self_signed``), valid today or ``expired`` since yesterday."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.UTC) - (dt.timedelta(days=2) if expired else dt.timedelta())
     builder = (
         x509.CertificateBuilder()
         .subject_name(_name(name))
-        .issuer_name(_name(name) if issuer is None else issuer[1].subject)
+        .issuer_name(_name(name) if issuer is None or self_signed else issuer[1].subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
@@ -68,16 +75,21 @@ def _certificate(
         )
         signer = key
     else:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            False,
-        )
-        signer = issuer[0]
+        builder = builder.add_extension(x509.SubjectAlternativeName(_alt_names(hosts)), False)
+        signer = key if self_signed else issuer[0]
     cert = builder.sign(signer, hashes.SHA256())
     _write(directory / name, key, cert)
     return key, cert
+
+
+def _alt_names(hosts: tuple[str, ...]) -> list[x509.GeneralName]:
+    names: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return names
 
 
 @dataclass
@@ -96,7 +108,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     ca = _certificate(d, "ca", None)
     _certificate(d, "server", ca)
     _certificate(d, "client", ca)
-    _certificate(d, "other-ca", None)
+    other_ca = _certificate(d, "other-ca", None)
+    _certificate(d, "expired", ca, expired=True)
+    _certificate(d, "wrong-host", ca, hosts=("cp.example.com",))
+    _certificate(d, "self-signed", ca, self_signed=True)
+    _certificate(d, "stranger", other_ca)  # a client certificate the server does not trust
     return Pki(
         d / "ca.pem", d / "server.pem", d / "server.key", d / "client.pem", d / "client.key",
         d / "other-ca.pem",
@@ -104,8 +120,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 @contextmanager
-def _https_cluster(tmp: Path, pki: Pki, *, require_client_cert: bool = False) -> Iterator[Cluster]:
-    """The real control plane over HTTPS (uvicorn with the test CA's server certificate)."""
+def _https_cluster(
+    tmp: Path, pki: Pki, *, require_client_cert: bool = False, server: str = "server"
+) -> Iterator[Cluster]:
+    """The real control plane over HTTPS (uvicorn with the test CA's server certificate,
+    or the certificate named ``server`` in the PKI's directory)."""
     clock = OffsetClock()
     app = create_app(tmp / "cluster.db", clock=clock)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -114,8 +133,8 @@ def _https_cluster(tmp: Path, pki: Pki, *, require_client_cert: bool = False) ->
         app,
         log_level="warning",
         access_log=False,
-        ssl_certfile=str(pki.server_cert),
-        ssl_keyfile=str(pki.server_key),
+        ssl_certfile=str(pki.server_cert.with_name(f"{server}.pem")),
+        ssl_keyfile=str(pki.server_key.with_name(f"{server}.key")),
         ssl_ca_certs=str(pki.ca) if require_client_cert else None,
         ssl_cert_reqs=ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_NONE,
     )
@@ -202,3 +221,59 @@ def test_credentials_over_plain_http_to_a_remote_host_are_refused_before_sending
     with ClusterClient(allowed, transport=recorder) as client, pytest.raises(LoginFailed):
         client.login("alice", "secret password", "123456")
     assert len(recorder.requests) == 1
+
+
+# -- the refusal matrix (issue 10, item 12): every bad certificate is refused, clearly ----------
+SERVER_FAULTS = {
+    # case: (server certificate, what the context trusts, words the sentence must hold)
+    "self-signed": ("self-signed", "ca", "self-signed certificate"),
+    "expired": ("expired", "ca", "certificate has expired"),
+    "wrong host": ("wrong-host", "ca", "mismatch, certificate is not valid for '127.0.0.1'"),
+    "unknown CA": ("server", "other-ca", "unable to get local issuer certificate"),
+    "system trust only": ("server", None, "unable to get local issuer certificate"),
+}
+
+
+@pytest.mark.parametrize("case", SERVER_FAULTS.keys())
+def test_every_untrusted_server_certificate_is_refused_with_a_sentence_naming_why(
+    tmp_path: Path, pki: Pki, case: str
+) -> None:
+    server, trusted, reason = SERVER_FAULTS[case]
+    ca = None if trusted is None else str(pki.ca.with_name(f"{trusted}.pem"))
+    with (
+        _https_cluster(tmp_path, pki, server=server) as cluster,
+        pytest.raises(TlsFailed) as refused,
+    ):
+        _log_in(cluster, _context(cluster, TlsSettings(ca_bundle=ca)))
+    message = refused.value.message
+    print(f"{case}: {message}")
+    assert message.startswith("The TLS connection to 127.0.0.1 failed (")
+    assert reason in message
+    assert message.endswith("check the context's CA bundle and client certificate.")
+
+
+CLIENT_FAULTS = {"no client certificate": None, "a client certificate of another CA": "stranger"}
+
+
+@pytest.mark.parametrize("case", CLIENT_FAULTS.keys())
+def test_mutual_tls_refuses_a_missing_or_foreign_client_certificate_with_a_sentence(
+    tmp_path: Path, pki: Pki, case: str
+) -> None:
+    client = CLIENT_FAULTS[case]
+    tls = TlsSettings(ca_bundle=str(pki.ca))
+    if client is not None:
+        cert = pki.client_cert.with_name(f"{client}.pem")
+        tls = replace(tls, client_cert=str(cert), client_key=str(cert.with_suffix(".key")))
+    with (
+        _https_cluster(tmp_path, pki, require_client_cert=True) as cluster,
+        pytest.raises(ConnectionFailed) as refused,
+    ):
+        _log_in(cluster, _context(cluster, tls))
+    message = refused.value.message
+    print(f"{case}: {message}")
+    # Under TLS 1.3 the server's refusal often arrives as a bare close, so the sentence names
+    # the likely cause rather than a verified one.
+    assert "client certificate" in message
+    assert message.startswith("The connection to 127.0.0.1 closed") or isinstance(
+        refused.value, TlsFailed
+    )
