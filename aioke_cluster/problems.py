@@ -114,7 +114,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
+        # Starlette re-raises after this answer and uvicorn then drops the connection: say
+        # so, or the client's next request on the kept-alive connection meets a reset.
         problem = Problem(
-            500, "internal-error", "The server failed to handle this request; see its log."
+            500,
+            "internal-error",
+            "The server failed to handle this request; see its log.",
+            headers={"Connection": "close"},
         )
         return problem_response(problem)

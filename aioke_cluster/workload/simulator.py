@@ -177,7 +177,9 @@ class Simulator:
             # Busier is a little slower, as in the history; past capacity, requests queue.
             s.mu = math.log(s.spec.profile.latency_p50_seconds * (0.9 + 0.2 * min(load, 1.0)))
             s.slowdown = min(9.0, 3.0 * max(0.0, load - QUEUE_ABOVE_LOAD))
-            s.shed_chance = max(0.0, 1.0 - SHED_ABOVE_LOAD / load)
+            # No demand at all (every caller was down last tick) sheds nothing; dividing by
+            # it failed every later tick, freezing the services as they were.
+            s.shed_chance = max(0.0, 1.0 - SHED_ABOVE_LOAD / load) if load > 0 else 0.0
             s.arrivals = 0
             limit = s.spec.rate_limit
             s.tokens = min(s.tokens, float(limit.burst)) + limit.requests_per_second * dt
