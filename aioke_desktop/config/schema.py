@@ -143,6 +143,7 @@ def _context(name: str, data: Fields) -> Context:
         production=data.boolean("production", False),
         queries=templates,
         remember_totp_secret=data.boolean("remember_totp_secret", False),
+        slo_files=data.texts("slo_files"),
     ).check()
 
 
@@ -207,6 +208,8 @@ def to_document(config: AppConfig) -> dict[str, Any]:
         )
         if changed:
             entry["queries"] = changed
+        if ctx.slo_files:
+            entry["slo_files"] = list(ctx.slo_files)
         contexts[ctx.name] = entry
     return {
         "version": CURRENT_VERSION,

@@ -78,6 +78,8 @@ class Context:
     production: bool = False
     queries: GoldenSignalTemplates = field(default_factory=GoldenSignalTemplates)
     remember_totp_secret: bool = False
+    # Sloth or OpenSLO YAML files: the SLO page's SLOs when the cluster serves none.
+    slo_files: tuple[str, ...] = ()
 
     def check(self) -> Context:
         """The context with its URLs normalised; :class:`ContextError` naming what is wrong."""
@@ -101,6 +103,7 @@ class Context:
             production=self.production,
             queries=self.queries,
             remember_totp_secret=self.remember_totp_secret,
+            slo_files=tuple(self.slo_files),
         )
         return checked
 

@@ -119,6 +119,43 @@ def error_ratio_query(slo: SloDefinition, window: str) -> str:
     return f"(({errors}) or on() vector(0)) / ({sloth_window(slo.total_query, window)})"
 
 
+SLO_INFO = "sloth_slo_info"
+PERIOD_DAYS = "slo:time_period:days"
+
+
+def recorded_slos(prometheus: Querier) -> list[SloDefinition]:
+    """The SLOs Sloth's rules describe (``sloth_slo_info``), for a cluster that serves no
+    definitions: their SLI is the recorded ratio of each window, so the table and charts
+    work for the windows Sloth records (5m to 3d), without request counts."""
+    info = prometheus.query(SLO_INFO).series
+    if not info:
+        return []
+    periods = by_slo(prometheus.query(PERIOD_DAYS).series)
+    slos = []
+    for series in info:
+        slo_id = series.label(SLO_ID)
+        try:
+            objective = float(series.label("sloth_objective"))
+        except ValueError:
+            continue  # not Sloth's: nothing to compute a budget from
+        days = periods.get(slo_id, 30.0)
+        slos.append(
+            SloDefinition(
+                id=slo_id,
+                service=series.label("sloth_service"),
+                name=series.label("sloth_slo"),
+                description="",
+                objective_percent=objective,
+                period=f"{days:g}d" if math.isfinite(days) and days > 0 else "30d",
+                error_query=None,
+                total_query=None,
+                raw_error_ratio_query=of_slo(sli_record("{{.window}}"), slo_id),
+                labels={},
+            )
+        )
+    return sorted(slos, key=lambda s: s.id)
+
+
 def read_slo_statuses(
     prometheus: Querier,
     slos: Iterable[SloDefinition],

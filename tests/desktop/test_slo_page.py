@@ -12,12 +12,16 @@ from contextlib import contextmanager
 import httpx
 import pyotp
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from aioke_desktop.api.prometheus import PrometheusSource
 from aioke_desktop.core.contexts import Context
 from aioke_desktop.core.series import QueryResult
+from aioke_desktop.core.slo_history import burn_rate_queries
 from aioke_desktop.core.slo_queries import error_ratio_query, of_slo, sli_record
 from aioke_desktop.core.slo_status import SloStatus
 from aioke_desktop.runtime.event_feed import EventFeed
@@ -26,6 +30,7 @@ from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.models.rows import ITEM_ROLE, SORT_ROLE
 from aioke_desktop.ui.pages import PageState
 from aioke_desktop.ui.pages.slos import SlosPage
+from desktop.test_overview_live import chart_x
 from desktop.ui_helpers import HOUR, light_theme
 from sandbox_harness import Sandbox
 
@@ -271,3 +276,32 @@ def test_choosing_another_slo_shows_its_charts(qtbot: QtBot, page: SlosPage) -> 
     assert page.selected == other.id
     assert page.detail.detail is not None
     assert page.detail.detail.slo_id == other.id
+
+
+def test_each_chart_copies_its_promql_and_a_marker_click_opens_the_change(
+    qtbot: QtBot, runner: TaskRunner, sandbox: Sandbox
+) -> None:
+    flag = create_flag(sandbox)
+    with open_page(qtbot, runner, sandbox) as page:
+        detail = page.detail.detail
+        assert detail is not None
+        status = page.status(detail.slo_id)
+        assert status is not None
+        # What "Copy PromQL" copies is what the charts were drawn from, ready to paste.
+        assert page.detail.budget_chart.promql == detail.budget.query
+        for window, expr in burn_rate_queries(status.slo).items():
+            assert expr in page.detail.burn_chart.promql.splitlines(), window
+        page.detail.burn_chart.menu.copy_promql.trigger()
+        pasted = QApplication.clipboard().text()
+        assert sandbox.query(pasted.splitlines()[0])  # Prometheus answers it
+        # A click on a marker asks the app to open what changed on its own page.
+        burn = page.detail.burn_chart
+        change = next(a for a in burn.annotations.annotations if a.resource == flag)
+        with qtbot.waitSignal(page.change_chosen, timeout=5_000) as chosen:
+            QTest.mouseClick(
+                burn.plot_widget.viewport(),
+                Qt.MouseButton.LeftButton,
+                pos=chart_x(burn, change.time),
+            )
+        assert chosen.args[0].key == change.key
+        assert chosen.args[0].page == "flags"

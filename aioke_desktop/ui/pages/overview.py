@@ -31,23 +31,28 @@ from PySide6.QtWidgets import (
 
 from ...core.activity import ClusterEvent
 from ...core.annotations import Annotation, ChangeMarks
-from ...core.golden import GoldenFetch, GoldenPlan, fetch_golden
+from ...core.golden import MAX_POINTS, GoldenFetch, GoldenPlan, fetch_golden
 from ...core.golden_store import GoldenStore
 from ...core.slo import SloDefinition
 from ...runtime.event_feed import EventFeed
 from ...runtime.poller import Health, PollHealth
 from ...runtime.session import Connection
 from ...runtime.throttle import OnePerTurn, Throttle
+from ..charts.export import save_through
 from ..charts.golden_panel import GoldenCharts
 from ..charts.sparkline import SparklineDelegate
 from ..models.service_health import service_row
 from ..models.services_table import BUDGET_COLUMN, SERVICE_ROLE, ServicesProxy, ServicesTableModel
+from ..slo_view.fetch import ClusterWithContextSlos
 from ..theme import StatusColours
 from .base import Page, ViewSettings
 
 BUDGETS_EVERY_S = 60.0  # budgets computed from SLO definitions cost a query per SLO
 ROW_HEIGHT = 26
 TABLE_ROWS_SHOWN = 8  # more services scroll; the charts keep most of the page
+CHART_COLUMNS = 2  # the golden-signal charts, two a row
+CHART_MARGIN_PIXELS = 70  # a chart's y axis and the gaps around it
+MIN_CHART_PIXELS = 100  # narrower: the page is not laid out yet; assume MAX_POINTS
 ANNOTATIONS_MS = 250  # the feed delivers history in bursts: redraw markers once per burst
 
 
@@ -118,6 +123,7 @@ class OverviewPage(Page):
 
         self.charts = GoldenCharts(content)
         self.charts.annotation_clicked.connect(self.change_chosen)
+        save_through(self.runner, self.charts)
         self.splitter = splitter = QSplitter(Qt.Orientation.Vertical, content)
         splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.table)
@@ -143,7 +149,9 @@ class OverviewPage(Page):
             return None
         time_range = view.time_range
         end = None if time_range.end is None else time_range.end.timestamp()
-        plan = GoldenPlan.build(connection.context.queries, time_range.duration_s, end)
+        plan = GoldenPlan.build(
+            connection.context.queries, time_range.duration_s, end, max_points=self.chart_pixels()
+        )
         if plan != self.store.plan or connection is not self._source:
             self._start_over(plan, connection)
         store = self.store
@@ -156,7 +164,7 @@ class OverviewPage(Page):
                 plan,
                 now=time.time(),
                 since=store.since(plan),
-                cluster=connection.cluster,
+                cluster=ClusterWithContextSlos(connection),
                 known_slos=self.slos if due else (),
             )
             if result.budgets is not None:
@@ -164,6 +172,13 @@ class OverviewPage(Page):
             return result
 
         return fetch
+
+    def chart_pixels(self) -> int:
+        """About the width of a chart's plot in pixels: a step as Grafana chooses it gives no
+        more points than that. Read from the page's width, which is known before the charts
+        are laid out (so the first fetch already has the step the next ones keep)."""
+        width = self.width() // CHART_COLUMNS - CHART_MARGIN_PIXELS
+        return width if width >= MIN_CHART_PIXELS else MAX_POINTS
 
     def _start_over(self, plan: GoldenPlan, connection: Connection) -> None:
         """Another window, query or cluster: nothing held so far may be merged with it."""

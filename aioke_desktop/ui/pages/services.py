@@ -71,16 +71,19 @@ def fetch_service_map(
 
 
 def legend_html(colours: StatusColours) -> str:
+    def whole(text: str) -> str:  # a narrow window wraps between entries, never inside one
+        return text.replace(" ", "&nbsp;")
+
     def swatch(colour: str, text: str) -> str:
-        return f'<span style="color:{colour}">■</span>&nbsp;{text}'
+        return f'<span style="color:{colour}">■</span>&nbsp;{whole(text)}'
 
     return " &nbsp; ".join(
         [
             swatch(colours.ok_fill, "healthy"),
             swatch(colours.warning_fill, "degraded, ticket or budget low"),
             swatch(colours.danger_fill, "down, paging or budget spent"),
-            "dashed call: breaker open or disabled",
-            "thicker: more calls",
+            whole("dashed call: breaker open or disabled"),
+            whole("thicker: more calls"),
         ]
     )
 

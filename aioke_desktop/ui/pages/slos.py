@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -35,6 +35,7 @@ from ...core.slo_status import SloStatus, with_threshold
 from ...runtime.event_feed import EventFeed
 from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
+from ..charts.export import save_through
 from ..models.rows import KEY_ROLE
 from ..models.slo_table import BUDGET_COLUMN, SloSortModel, SloTableModel
 from ..slo_view.detail import SloDetail, SloDetailView, merge_annotations
@@ -46,11 +47,35 @@ from .base import Page, ViewSettings
 MAX_GUARD = 1_000_000
 
 
+def source_text(snapshot: SloSnapshot) -> str:
+    """Where the numbers come from, in the order the page tries its sources."""
+    numbers = (
+        "the cluster's SLO recording rules and alerts"
+        if snapshot.readings.from_rules
+        else "SLI queries (no SLO rules found); alerts computed here"
+    )
+    if snapshot.defined_by == "context":
+        return f"Source: this context's SLO files, {numbers}"
+    if snapshot.defined_by == "rules":
+        return "Source: Sloth's recording rules and alerts (the cluster defines no SLOs)"
+    return f"Source: {numbers}"
+
+
 class SlosPage(Page):
+    """Every SLO's budget and burn rates, and the selected SLO's charts.
+
+    Signals:
+        change_chosen(Annotation): a change marker was clicked; open it on its page.
+    """
+
+    change_chosen = Signal(object)
     key = "slos"
     title = "SLOs"
     description = "Each SLO's error budget left and how fast it burns, over 5 minutes to 3 days."
-    empty_detail = "The cluster defines no SLOs."
+    empty_detail = (
+        "The cluster defines no SLOs. A context can bring its own: list Sloth or OpenSLO "
+        "files under slo_files in its settings."
+    )
     needs_connection = True
 
     def __init__(
@@ -118,6 +143,9 @@ class SlosPage(Page):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.selectionModel().currentRowChanged.connect(self._row_chosen)
         self.detail = SloDetailView(self._colours, box)
+        save_through(self.runner, self.detail)
+        for chart in (self.detail.budget_chart, self.detail.burn_chart):
+            chart.annotation_clicked.connect(self.change_chosen)
         top = self.top = QWidget(box)
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -162,12 +190,7 @@ class SlosPage(Page):
             return False
         self.readings = data.readings
         self._judge()
-        rules = data.readings.from_rules
-        self.source.setText(
-            "Source: the cluster's SLO recording rules and alerts"
-            if rules
-            else "Source: SLI queries (no SLO rules found); alerts computed here"
-        )
+        self.source.setText(source_text(data))
         if data.detail is not None:
             if data.history_read:
                 self._history = data.detail.annotations

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from ...core.annotations import Annotation
 from ...core.golden import Floats, choose_step, with_gaps
 from ...core.series import Series
-from ...core.slo_history import BudgetHistory
+from ...core.slo_history import BudgetHistory, burn_rate_queries
 from ...core.slo_status import SloStatus
 from ..charts.timeseries import THRESHOLD_POINTS, Line, TimeSeriesChart
 from ..charts.units import Unit, line_colour
@@ -139,6 +139,8 @@ class SloDetailView(QWidget):
             self.title.setText("Select an SLO to see its budget and burn rate over time.")
             return
         slo = status.slo
+        # "Copy PromQL": the queries behind each chart (the budget's come with its data).
+        self.burn_chart.promql = "\n".join(burn_rate_queries(slo).values())
         self.title.setText(
             f"{slo.service} · {slo.name}: {slo.objective_percent:g} % over {slo.period}"
             + (f" · {slo.description}" if slo.description else "")
@@ -147,6 +149,7 @@ class SloDetailView(QWidget):
     def show_detail(self, detail: SloDetail) -> None:
         self.detail = detail
         curve = detail.budget.burndown
+        self.budget_chart.promql = detail.budget.query
         self.budget_chart.set_lines(
             [
                 _line(
