@@ -13,6 +13,7 @@ APT_PACKAGES=(
   python3 python3-venv                                   # only used when no python3.11 is on PATH
   libegl1 libgl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3   # Qt's runtime
   prometheus prometheus-alertmanager                     # the sandbox's monitoring
+  victoria-metrics                                       # a Prometheus-compatible store (compatibility test)
   gnome-keyring dbus-daemon dbus-x11                     # a real Secret Service for the keyring test
   xvfb trayer dunst                                      # a real X server, tray host and notification daemon (tray tests)
   libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0   # Qt's xcb platform

@@ -18,10 +18,7 @@ from aioke_desktop.api.prometheus import PrometheusSource
 from aioke_desktop.core.golden import SIGNALS, GoldenPlan, fetch_golden
 from aioke_desktop.core.promql import GoldenSignalTemplates
 
-BINARY = shutil.which("victoria-metrics")
-pytestmark = pytest.mark.skipif(
-    BINARY is None, reason="needs VictoriaMetrics (apt-get install victoria-metrics)"
-)
+BINARY = shutil.which("victoria-metrics")  # packaging/bootstrap.sh installs it
 
 STEP_S = 5
 MINUTES = 20
@@ -59,7 +56,7 @@ def samples(end: float) -> str:
 
 @pytest.fixture
 def victoria(tmp_path: Path) -> Iterator[str]:
-    assert BINARY is not None
+    assert BINARY is not None, "VictoriaMetrics is missing: run packaging/bootstrap.sh test"
     port = free_port()
     process = subprocess.Popen(
         [
