@@ -8,11 +8,14 @@ import os
 from pathlib import Path
 
 from . import __version__
-from .screenshot import parse_size
-from .ui.pages import page_key
+
+# Qt and the pages are imported inside the functions that need them: --version and --help
+# answer in a tenth of a second instead of after loading the whole UI.
 
 
 def _size(text: str) -> tuple[int, int]:
+    from .screenshot import parse_size
+
     try:
         return parse_size(text)
     except ValueError as exc:
@@ -20,6 +23,8 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def _page(text: str) -> str:
+    from .ui.pages import page_key
+
     try:
         return page_key(text)
     except ValueError as exc:

@@ -171,7 +171,9 @@ class TaskRunner(QObject):
             _owner=None if owner is None else weakref.ref(owner),
         )
         job = _Job(task, self._relay)
-        job.setAutoDelete(False)  # Python keeps it in _pending until it is delivered
+        # The pool deletes it once run: PySide's QThreadPool keeps a reference to a runnable
+        # that is not auto-deleted for ever, and with it the task and its op (a leak a fetch).
+        job.setAutoDelete(True)
         if not self._pending:
             self.busy_changed.emit(True)
         self._pending[task.id] = (task, job)
