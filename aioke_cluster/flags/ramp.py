@@ -8,7 +8,10 @@ blind. Reaching the last step finishes the ramp; a hand edit of the flag or its 
 stops it, so a ramp never undoes what a person just did.
 
 Each decision is a row in ``flag_ramp_steps``, an audit row on ``flag/<key>`` (actor
-``ramp``; start and stop carry the user's name) and an event, in one transaction.
+``ramp``; start and stop carry the user's name) and an event, in one transaction. A hold
+that repeats the previous hold for the same reason is a heartbeat, not a change: it only
+updates the ramp's own row (the burn rate read, the next decision's time), so a ramp held
+all day at a one-minute interval leaves one audit row, not 1,440.
 """
 
 from __future__ import annotations
@@ -203,7 +206,11 @@ class FlagRamps:
             reading = f"{ramp.service}'s 1 h burn rate is {burn:.2f}×"
             if burn > ramp.max_burn_rate:
                 if ramp.position < 0:
-                    reason = f"{reading}, above {ramp.max_burn_rate:g}×, and the rollout is at 0 %"
+                    # No figure in the reason: the same hold each minute is one audit row.
+                    reason = (
+                        f"{ramp.service}'s 1 h burn rate is above {ramp.max_burn_rate:g}×, "
+                        "and the rollout is at 0 %"
+                    )
                     held = replace(ramp, next_decision_at=due)
                     self._apply(conn, ramp, held, "hold", reason, burn, now)
                     return
@@ -243,6 +250,9 @@ class FlagRamps:
             version=before.version + 1,
         )
         ramp_store.save(conn, after)
+        if decision == "hold" and (before.last_decision, before.last_reason) == ("hold", reason):
+            log.debug("flag ramp of %s: still held (%s)", after.key, reason)
+            return after  # a heartbeat: no step, audit row or event
         record(
             conn,
             self.bus,

@@ -21,16 +21,14 @@ from ..core.alert_state import AlertSummary
 from ..runtime.alert_monitor import AlertMonitor
 from ..runtime.session import Session
 from ..runtime.task_runner import TaskRunner
-from .actions import Action, ActionRunner, Call
+from .actions import ActionRunner
+from .halt_chaos import HALT_CONFIRM, halt_all_action
 from .notifications import Notifier
 from .role_gate import gate_by_role
 from .theme import StatusColours, Theme
 from .tray_icon import tray_icon
 
 PAUSE_SECONDS = 3600
-HALT_CONFIRM = (
-    "Every running chaos experiment ends now, and no new one can start until someone resumes chaos."
-)
 
 
 def tooltip_text(
@@ -161,23 +159,13 @@ class AlertTray(QObject):
             self._show_alerts()
 
     def halt_all_chaos(self) -> bool:
-        """Halt every chaos run (confirmation, then a fresh TOTP code, as on the Chaos page)."""
+        """Halt every chaos run: the window's halt, with a confirmation in place of its
+        reason dialog, then a fresh TOTP code."""
         self.open_window()  # the confirmation and the code are asked in the window
-
-        def op(call: Call) -> object:
-            reason = f"Halted from the tray by {call.connection.username or 'the on-call'}"
-            return call.cluster.chaos.halt(reason, idempotency_key=call.idempotency_key)
-
-        return self.actions.perform(
-            Action(
-                "Halt all chaos",
-                "chaos",
-                op,
-                destructive=True,
-                confirm=HALT_CONFIRM,
-                resource="chaos/control",
-            )
-        )
+        connection = self._session.connection
+        who = connection.username if connection is not None else None
+        reason = f"Halted from the tray by {who or 'the on-call'}"
+        return self.actions.perform(halt_all_action(reason, confirm=HALT_CONFIRM))
 
     def toggle_pause(self) -> None:
         if self._notifier.paused_until is None:

@@ -118,7 +118,9 @@ def test_a_stale_etag_names_who_moved_the_flag_and_changes_nothing(cluster: Clus
     assert second.get(f"/flags/{key}").json()["enabled"] is False
 
 
-def test_without_prometheus_a_ramp_holds_and_says_why(fresh_cluster: Cluster) -> None:
+def test_without_prometheus_a_ramp_holds_says_why_and_audits_a_repeated_hold_once(
+    fresh_cluster: Cluster,
+) -> None:
     cluster = fresh_cluster  # decisions move its clock
     operator = cluster.user("operator")
     key, etag = new_flag(operator)
@@ -129,6 +131,19 @@ def test_without_prometheus_a_ramp_holds_and_says_why(fresh_cluster: Cluster) ->
     assert "no Prometheus is configured" in ramp["last_reason"]
     assert ramp["history"][-1]["actor"] == "ramp"
     assert operator.get(f"/flags/{key}").json()["rollout_percentage"] == 5
+
+    # Two more intervals, held for the same reason: heartbeats, not changes.
+    first_due = ramp["next_decision_at"]
+    decide(cluster)
+    decide(cluster)
+    again = operator.get(f"/flags/{key}/ramp").json()
+    assert again["next_decision_at"] > first_due  # the page still sees when it decides next
+    assert (again["last_decision"], again["last_reason"]) == ("hold", ramp["last_reason"])
+    assert [h["decision"] for h in again["history"]] == ["start", "hold"]
+    audited = operator.get("/audit", params={"resource": f"flag/{key}"}).json()
+    assert [e["action"] for e in audited].count("flag.ramp.hold") == 1
+    holds = operator.get("/events", params={"after": 0, "limit": 1000}).json()["events"]
+    assert [(e["kind"], e["resource"]) for e in holds].count(("flag.ramp.hold", f"flag/{key}")) == 1
 
 
 def test_a_hand_edit_stops_the_ramp_and_a_stop_keeps_the_rollout(fresh_cluster: Cluster) -> None:

@@ -1,11 +1,13 @@
 """A control plane of its own with the simulated workload running, so breakers move, chaos
 shapes real traffic and runbooks act on real services; plus a runbook made for tests, and
-the steps the operations pages' tests share (a step-up code, a launch form filled in)."""
+the steps the operations pages' tests share (a step-up code, a launch form filled in, a run
+launched by someone else)."""
 
 from __future__ import annotations
 
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +20,7 @@ from aioke_desktop.ui.dialogs.action_prompts import StepUpDialog
 from aioke_desktop.ui.dialogs.chaos_launch import ChaosLaunchDialog
 from aioke_desktop.ui.pages.chaos import ChaosPage
 from desktop.ops_helpers import Dialogs
-from harness import Cluster, TestUser, running_cluster
+from harness import Cluster, TestUser, UserClient, running_cluster
 
 # Steps that take a moment and one that waits for a person: the log grows while it is read.
 STAGED_RUNBOOK = """\
@@ -100,3 +102,19 @@ def fill_latency(dialog: ChaosLaunchDialog, target: str, seconds: int) -> None:
     dialog.params.set_value("latency_ms", 120)
     dialog.duration.setValue(seconds)
     dialog.confirm.setText(target)
+
+
+def launch_behind_the_page(client: UserClient, target: str) -> str:
+    """Another user launches a 10-minute latency run on ``target`` over HTTP; its id."""
+    reply = client.post(
+        "/chaos/runs",
+        json={
+            "fault": "latency",
+            "target": target,
+            "params": {"latency_ms": 50},
+            "duration_seconds": 600,
+        },
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["id"])

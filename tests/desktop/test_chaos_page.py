@@ -1,5 +1,6 @@
 """The Chaos page against a real control plane: launch after a step-up, the countdown, abort,
-HALT ALL and resume, refusals in the server's words, dry runs, role gating."""
+a halt's banner and resume (HALT ALL itself is the window's: test_ops_pages), refusals in the
+server's words, dry runs, role gating."""
 
 from __future__ import annotations
 
@@ -7,19 +8,26 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtWidgets import QAbstractButton
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from aioke_cluster.chaos import ChaosEngine
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.dialogs.action_prompts import ConfirmChangeDialog
-from aioke_desktop.ui.dialogs.chaos_controls import HaltDialog, SafetyDialog
+from aioke_desktop.ui.dialogs.chaos_controls import SafetyDialog
 from aioke_desktop.ui.dialogs.chaos_launch import ChaosLaunchDialog
 from aioke_desktop.ui.models.chaos_table import ENDS_IN_COLUMN
 from aioke_desktop.ui.pages.chaos import ChaosPage
 from desktop.ops_helpers import NO_POLLING, Dialogs, shown_page
-from desktop.sim_cluster import answer_step_up, fill_latency, open_launch, simulated_cluster
-from harness import Cluster, TestUser, UserClient
+from desktop.sim_cluster import (
+    answer_step_up,
+    fill_latency,
+    launch_behind_the_page,
+    open_launch,
+    simulated_cluster,
+)
+from harness import Cluster, TestUser
 
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
@@ -33,21 +41,6 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def active_run_ids(cluster: Cluster) -> set[str]:
     engine: ChaosEngine = cluster.app.state.services.chaos
     return {str(f.run_id) for f in engine.active_faults(cluster.clock.now())}
-
-
-def launch_behind_the_page(client: UserClient, target: str) -> str:
-    reply = client.post(
-        "/chaos/runs",
-        json={
-            "fault": "latency",
-            "target": target,
-            "params": {"latency_ms": 50},
-            "duration_seconds": 600,
-        },
-        headers={"Idempotency-Key": uuid.uuid4().hex},
-    )
-    assert reply.status_code == 201, reply.text
-    return str(reply.json()["id"])
 
 
 def launch(qtbot: QtBot, sim: Cluster, user: TestUser, dialog: ChaosLaunchDialog) -> str:
@@ -93,25 +86,22 @@ def test_a_launch_after_a_step_up_counts_down_and_abort_ends_it(
         assert not page.abort_button.isEnabled()
 
 
-def test_halt_all_aborts_every_run_and_blocks_launches_until_resumed(
+def test_a_halt_shows_who_and_why_blocks_launches_and_resume_asks_first(
     qtbot: QtBot, sim: Cluster, runner: TaskRunner
 ) -> None:
     other = sim.user("chaos")
     sim.step_up(other)
     runs = {launch_behind_the_page(other, "search"), launch_behind_the_page(other, "auth")}
-    with shown_page(qtbot, ChaosPage, runner, sim, "chaos", view=NO_POLLING) as (page, user):
+    with shown_page(qtbot, ChaosPage, runner, sim, "chaos", view=NO_POLLING) as (page, _):
         qtbot.waitUntil(lambda: all(page.model.find(r) for r in runs), timeout=10_000)
-        dialogs = Dialogs(page.chaos_actions.runner)
-        page.halt_button.click()
-        halt = page.chaos_actions.dialog
-        assert isinstance(halt, HaltDialog)
-        assert not halt.halt_button.isEnabled()  # a reason first
-        halt.reason.setText("checkout is paging")
-        halt.halt_button.click()
-        answer_step_up(qtbot, sim, user, dialogs)
+        # Halting is the window's (on every page): this page has no second HALT button.
+        assert "HALT ALL CHAOS" not in {b.text() for b in page.findChildren(QAbstractButton)}
+        halted = other.post("/chaos/halt", json={"reason": "checkout is paging"})
+        assert halted.status_code == 200, halted.text
 
+        # The event feed brings the halt: the banner says by whom and why.
         qtbot.waitUntil(lambda: page.halt_banner.isVisible(), timeout=10_000)
-        assert f"halted by {user.name}" in page.halt_text.text()
+        assert f"halted by {other.user.name}" in page.halt_text.text()
         assert "checkout is paging" in page.halt_text.text()
         qtbot.waitUntil(lambda: all(not page.model.find(r).active for r in runs), timeout=10_000)
         assert not active_run_ids(sim) & runs
@@ -125,7 +115,15 @@ def test_halt_all_aborts_every_run_and_blocks_launches_until_resumed(
         )  # fmt: skip
         assert refused.status_code == 409
 
+        dialogs = Dialogs(page.chaos_actions.runner)
+        assert page.resume_button.isVisible()
         page.resume_button.click()
+        confirm = dialogs.wait_for(qtbot, ConfirmChangeDialog)
+        assert "can be launched again" in confirm.question.text()
+        confirm.reject()  # declined: still halted
+        assert sim.user("viewer").get("/chaos/halt").json()["halted"] is not None
+        page.resume_button.click()
+        dialogs.wait_for(qtbot, ConfirmChangeDialog).accept()
         qtbot.waitUntil(lambda: not page.halt_banner.isVisible(), timeout=10_000)
         assert page.launch_button.isEnabled(), page.launch_button.toolTip()
 
@@ -208,17 +206,15 @@ def test_roles_and_read_only_decide_which_levers_are_enabled(
     qtbot: QtBot, sim: Cluster, runner: TaskRunner
 ) -> None:
     with shown_page(qtbot, ChaosPage, runner, sim, "viewer") as (page, _):
-        for button in (page.launch_button, page.halt_button):
-            assert not button.isEnabled()
-            assert button.toolTip() == "This needs the chaos role; you are viewer."
+        assert not page.launch_button.isEnabled()
+        assert page.launch_button.toolTip() == "This needs the chaos role; you are viewer."
         assert page.chaos_actions.open_launch() is None
     with shown_page(qtbot, ChaosPage, runner, sim, "chaos") as (page, _):
         assert page.launch_button.isEnabled()
-        assert page.halt_button.isEnabled()
         assert not page.safety_button.isEnabled()
         assert page.safety_button.toolTip() == "This needs the admin role; you are chaos."
         page.session.set_read_only(True)
-        assert not page.halt_button.isEnabled()
+        assert not page.launch_button.isEnabled()
         assert "read-only" in page.launch_button.toolTip()
     with shown_page(qtbot, ChaosPage, runner, sim, "admin", view=NO_POLLING) as (page, _):
         assert page.safety_button.isEnabled(), page.safety_button.toolTip()

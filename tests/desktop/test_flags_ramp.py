@@ -86,6 +86,13 @@ def test_a_ramp_started_from_the_page_advances_steps_back_and_stops_live(
         assert cell(page, key, RAMP_COLUMN).startswith("ramping 10 % → 50 % in ")
         qtbot.waitUntil(lambda: decisions(page) == ["started"], timeout=10_000)
         assert not page.ramp_button.isEnabled()
+        # Each second the page counts down to the next decision, in the table and below it.
+        state = page.ramp_view.state
+        qtbot.waitUntil(lambda: " s. " in state.text(), timeout=5_000)  # "… 50 % in 58 s. …"
+        shown = state.text()
+        with qtbot.waitSignal(page.model.dataChanged, timeout=5_000) as redrawn:
+            qtbot.waitUntil(lambda: state.text() != shown, timeout=5_000)
+        assert redrawn.args[0].column() == RAMP_COLUMN
 
         engine.decide(key, 0.4, None)  # the 1 h burn rate the control plane read
         qtbot.waitUntil(lambda: cell(page, key, 3) == "50 %", timeout=10_000)
@@ -115,6 +122,9 @@ def test_a_ramp_started_from_the_page_advances_steps_back_and_stops_live(
         assert operator.get(f"/flags/{key}/ramp").json()["state"] == "stopped"
         assert operator.get(f"/flags/{key}").json()["rollout_percentage"] == 10
         assert page.ramp_button.isEnabled()
+        assert page.ramp_button.toolTip() == (
+            "Roll out step by step while a service's burn rate stays low"
+        )
 
 
 def test_a_viewer_sees_the_ramp_but_cannot_start_or_stop_it(

@@ -1,13 +1,13 @@
-"""The Chaos page against a control plane whose guards ask a real Prometheus (the one of the
-control plane's own guard tests): a running run's guard now against the threshold that would
+"""The Chaos page against a control plane whose guards ask a real Prometheus (the one the
+control plane's own guard tests use): a running run's guard now against the threshold that would
 abort it, and a run its guard auto-aborted, with the server's reason and the value it saw."""
 
 from __future__ import annotations
 
 import time
 
+import prometheus_helpers as stand_ins
 import pytest
-from cluster import test_chaos_guards as guards
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -19,8 +19,8 @@ from harness import Cluster
 pytestmark = pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints")
 
 # A Prometheus evaluating stand-ins for Sloth's rules, and a control plane watching it.
-prometheus = guards.prometheus
-watched = guards.watched
+prometheus = stand_ins.prometheus
+watched = stand_ins.watched
 
 
 def cell(page: ChaosPage, run_id: str, title: str) -> str:
@@ -37,7 +37,7 @@ def test_the_guard_reads_live_against_its_threshold_and_an_auto_abort_says_why(
 ) -> None:
     other = watched.user("chaos")
     watched.step_up(other)
-    calm = guards.launch(other, "search", {"expr": "vector(2)", "threshold": 5})
+    calm = stand_ins.launch(other, "search", {"expr": "vector(2)", "threshold": 5})
     assert calm.status_code == 201, calm.text
     calm_id = str(calm.json()["id"])
     try:
@@ -52,7 +52,7 @@ def test_the_guard_reads_live_against_its_threshold_and_an_auto_abort_says_why(
             assert "Guard now: query 2 (aborts > 5)." in page.detail.text()
 
             breach_at = time.time() + 3  # Prometheus' time() passes it in 3 s
-            doomed = guards.launch(other, "search", {"expr": "time()", "threshold": breach_at})
+            doomed = stand_ins.launch(other, "search", {"expr": "time()", "threshold": breach_at})
             assert doomed.status_code == 201, doomed.text
             doomed_id = str(doomed.json()["id"])
             # The control plane aborts it; the page hears of it from the event feed.

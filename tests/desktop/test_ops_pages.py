@@ -15,18 +15,24 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QMainWindow, QToolB
 from pytestqt.qtbot import QtBot
 
 from aioke_desktop.app import Options, Shell, build, make_application
+from aioke_desktop.runtime.event_feed import EventFeed
 from aioke_desktop.runtime.session import Session
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.screenshot import capture
-from aioke_desktop.ui.halt_chaos import HaltAllChaos
+from aioke_desktop.ui.dialogs.action_prompts import ConfirmChangeDialog
+from aioke_desktop.ui.halt_chaos import RESUME_TEXT, HaltAllChaos
 from aioke_desktop.ui.pages.audit import AuditPage
 from aioke_desktop.ui.pages.base import Page
 from aioke_desktop.ui.pages.breakers import BreakersPage
 from aioke_desktop.ui.pages.chaos import ChaosPage
 from aioke_desktop.ui.pages.runbooks import RunbooksPage
 from desktop.ops_helpers import Dialogs, connect, shown_page
-from desktop.sim_cluster import answer_step_up, simulated_cluster, wait_for_runbook_threads
-from desktop.test_chaos_page import launch_behind_the_page
+from desktop.sim_cluster import (
+    answer_step_up,
+    launch_behind_the_page,
+    simulated_cluster,
+    wait_for_runbook_threads,
+)
 from desktop.ui_helpers import light_theme
 from harness import Cluster, UserClient
 
@@ -38,7 +44,7 @@ READS_ONLY = {"Verify chain", "Export CSV…", "Retry", "Load more"}
 # Each page's levers, by their words: the walk below must find them, or it proves nothing.
 LEVERS = {
     "breakers": {"Force open…", "Disable…", "Close…", "Reset…"},
-    "chaos": {"Launch…", "Abort run", "Edit safety settings…", "HALT ALL CHAOS"},
+    "chaos": {"Launch…", "Abort run", "Edit safety settings…"},
     "runbooks": {"Run…"},
     "audit": set(),
 }
@@ -235,7 +241,55 @@ def test_halt_all_from_any_page_ends_every_run_after_a_reason_and_a_step_up(
         assert [states[int(run)] for run in runs] == ["aborted", "aborted"]
         halted = reader.get("/chaos/halt").json()["halted"]
         assert (halted["by"], halted["reason"]) == (user.name, "checkout is paging")
+        # The same place now says chaos is halted, and offers to resume it.
+        qtbot.waitUntil(lambda: halt.button.text() == RESUME_TEXT, timeout=10_000)
+        assert f"halted by {user.name}" in halt.button.toolTip()
     finally:
         assert other.post("/chaos/resume", json={}).status_code in (200, 204)
+        runner.wait_idle(10)
+        session.detach()
+
+
+def test_the_window_shows_a_halt_by_anyone_and_resumes_it_after_a_confirmation(
+    qtbot: QtBot, sim: Cluster, runner: TaskRunner
+) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    session = Session()
+    feed = EventFeed(runner, session, wait_seconds=1)
+    halt = HaltAllChaos(runner, session, light_theme(), window, feed)
+    other = sim.user("chaos")
+    sim.step_up(other)
+    try:
+        connect(sim, session, "viewer")
+        reply = other.post("/chaos/halt", json={"reason": "game day is over"})
+        assert reply.status_code == 200, reply.text
+        # Heard from the event feed: off for a viewer, saying who halted and why not.
+        qtbot.waitUntil(lambda: halt.button.text() == "Chaos halted", timeout=10_000)
+        assert not halt.button.isEnabled()
+        tip = halt.button.toolTip()
+        assert f"halted by {other.user.name} at" in tip
+        assert "(game day is over)" in tip
+        assert tip.endswith("Resuming: This needs the chaos role; you are viewer.")
+        feed.stop()  # the feed's long poll ends before its connection closes
+        runner.wait_idle(10)
+        session.detach()
+        assert halt.button.text() == "HALT ALL CHAOS"  # nothing of the old cluster stays
+
+        connect(sim, session, "chaos")
+        qtbot.waitUntil(lambda: halt.button.text() == RESUME_TEXT, timeout=10_000)
+        assert halt.button.isEnabled(), halt.button.toolTip()
+        dialogs = Dialogs(halt.actions)
+        halt.button.click()
+        confirm = dialogs.wait_for(qtbot, ConfirmChangeDialog)
+        assert "can be launched again" in confirm.question.text()
+        with qtbot.waitSignal(halt.actions.succeeded, timeout=15_000):
+            confirm.accept()
+        assert sim.user("viewer").get("/chaos/halt").json()["halted"] is None
+        qtbot.waitUntil(lambda: halt.button.text() == "HALT ALL CHAOS", timeout=10_000)
+        assert halt.button.isEnabled(), halt.button.toolTip()
+    finally:
+        other.post("/chaos/resume", json={})
+        feed.stop()
         runner.wait_idle(10)
         session.detach()

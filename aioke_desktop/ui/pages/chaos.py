@@ -1,5 +1,6 @@
-"""The Chaos page: runs with a live countdown and their guards' values, launch, abort,
-HALT ALL (a big, deliberate button with a step-up), resume, and the safety settings."""
+"""The Chaos page: runs with a live countdown and their guards' values, launch, abort, and
+the safety settings. HALT ALL CHAOS is the window's (under the sidebar, on every page); while
+chaos is halted this page says by whom and why in a banner, with "Resume chaos…"."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from ...core.chaos import ChaosRun
 from ...runtime.session import Connection, Session
 from ...runtime.task_runner import TaskRunner
 from ..dialogs.chaos_controls import safety_sentence
+from ..halt_chaos import halted_sentence
 from ..models.chaos_table import ChaosRunsModel, RunFilter, outcome_text, seconds_left
 from ..models.rows import KEY_ROLE, clock_text, parse_time
 from ..theme import StatusColours, Theme
@@ -31,7 +33,7 @@ class ChaosPage(OpsPage):
     key = "chaos"
     title = "Chaos"
     description = (
-        "Chaos experiments: the fault catalog, running runs with their guards, and HALT ALL."
+        "Chaos experiments: the fault catalog, running runs with their guards, and a halt."
     )
     empty_detail = "No chaos runs yet."
     live_kinds = ("chaos.",)
@@ -65,7 +67,7 @@ class ChaosPage(OpsPage):
         self.halt_text = QLabel(self.halt_banner)
         self.halt_text.setWordWrap(True)
         actions = self.chaos_actions
-        self.resume_button = self.lever("Resume chaos", self.halt_banner, "chaos", actions.resume)
+        self.resume_button = self.lever("Resume chaos…", self.halt_banner, "chaos", actions.resume)
         banner_row = QHBoxLayout(self.halt_banner)
         banner_row.addWidget(self.halt_text, 1)
         banner_row.addWidget(self.resume_button)
@@ -84,18 +86,12 @@ class ChaosPage(OpsPage):
         self.safety_button = self.lever(
             "Edit safety settings…", box, "admin", actions.open_safety, self._safety_blocked
         )
-        self.halt_button = self.lever("HALT ALL CHAOS", box, "chaos", actions.open_halt)
-        self.halt_button.setObjectName("halt-all")
-        self.halt_button.setMinimumHeight(40)
-        self.halt_button.setMinimumWidth(170)
         toolbar = QHBoxLayout()
         toolbar.addWidget(QLabel("Show", box))
         toolbar.addWidget(self.show_filter)
         toolbar.addStretch(1)
         for button in (self.launch_button, self.abort_button, self.safety_button):
             toolbar.addWidget(button)
-        toolbar.addSpacing(18)
-        toolbar.addWidget(self.halt_button)
         self.table = ops_table(self.proxy, box, 4, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.detail = QLabel(box)
@@ -145,11 +141,8 @@ class ChaosPage(OpsPage):
         halt = data.halted
         self.halt_banner.setVisible(halt is not None)
         if halt is not None:
-            at = clock_text(parse_time(str(halt.get("at", ""))))
             self.halt_text.setText(
-                f"Chaos is halted by {halt.get('by', 'someone')} at {at} "
-                f"({halt.get('reason', 'no reason given')}). Every launch is refused until "
-                "someone resumes chaos."
+                f"{halted_sentence(halt)} Every launch is refused until someone resumes chaos."
             )
         self.safety_text.setText(safety_sentence(data.safety.values))
         self._show_detail()
@@ -240,12 +233,8 @@ class ChaosPage(OpsPage):
 
     def _restyle_controls(self) -> None:
         colours = self.colours
-        self.halt_button.setStyleSheet(
-            f"QPushButton {{ background: {colours.banner_danger_bg}; color: "
-            f"{colours.banner_text}; font-weight: 700; padding: 6px 18px; border-radius: 4px; }}"
-            f" QPushButton:disabled {{ background: {colours.unknown}; }}"
-        )
+        # Amber, like the window's "Chaos halted" control: safe, but launches are refused.
         self.halt_banner.setStyleSheet(
-            f"#halt-banner {{ background: {colours.banner_danger_bg}; }}"
+            f"#halt-banner {{ background: {colours.banner_warning_bg}; }}"
             f" #halt-banner QLabel {{ color: {colours.banner_text}; font-weight: 600; }}"
         )

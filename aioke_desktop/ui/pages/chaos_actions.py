@@ -1,4 +1,4 @@
-"""What the Chaos page's buttons do: launch, abort, HALT ALL, resume and the safety settings,
+"""What the Chaos page's buttons do: launch, abort, resume and the safety settings,
 each through the page's :class:`ActionRunner` (role, production confirmation, step-up,
 one Idempotency-Key across retries, a plain sentence on failure)."""
 
@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QDialog
 
 from ...core.chaos import ChaosRun
 from ..actions import Action, ActionRunner
-from ..dialogs.chaos_controls import HaltDialog, SafetyDialog
+from ..dialogs.chaos_controls import SafetyDialog
 from ..dialogs.chaos_launch import ChaosLaunchDialog
-from ..halt_chaos import halt_all_action
+from ..halt_chaos import RESUME_CONFIRM, resume_action
 
 if TYPE_CHECKING:
     from .chaos import ChaosPage
@@ -72,28 +72,9 @@ class ChaosActions(QObject):
             )
         )
 
-    def open_halt(self) -> HaltDialog | None:
-        page = self._page
-        if page.session.why_not("chaos") is not None:
-            return None
-        running = sum(1 for run in page.model.items() if run.active)
-        dialog = HaltDialog(running, page)
-        dialog.halt_requested.connect(self.halt_all)
-        return self._open(dialog)
-
-    def halt_all(self, reason: str) -> None:
-        self.runner.perform(halt_all_action(reason, on_done=self._refresh))
-
     def resume(self) -> None:
-        self.runner.perform(
-            Action(
-                "Resume chaos",
-                "chaos",
-                lambda call: call.cluster.chaos.resume(idempotency_key=call.idempotency_key),
-                on_done=self._refresh,
-                resource="chaos",
-            )
-        )
+        """The same resume as the window's "Chaos halted — Resume…" (halting is the window's)."""
+        self.runner.perform(resume_action(on_done=self._refresh, confirm=RESUME_CONFIRM))
 
     def open_safety(self) -> SafetyDialog | None:
         page = self._page

@@ -12,15 +12,12 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSplitter,
-    QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,13 +30,13 @@ from ...runtime.event_feed import EventFeed
 from ...runtime.session import Session
 from ...runtime.task_runner import TaskRunner
 from ..models.flags_table import FlagsFilter, FlagsTableModel
-from ..models.rows import ITEM_ROLE, ServerClock
-from ..role_gate import gate_by_role
+from ..models.rows import ITEM_ROLE
 from ..theme import StatusColours, Theme
 from ..widgets.flag_history import FlagHistory
-from .base import Page, ViewSettings
+from .base import ViewSettings
 from .flags_actions import FlagActions
 from .flags_ramp import RampView
+from .ops_base import OpsPage, ops_table
 
 
 @dataclass(frozen=True)
@@ -54,15 +51,18 @@ class FlagsSnapshot:
     received: float
 
 
-class FlagsPage(Page):
+LAST_CHANGE_COLUMN = 7
+
+
+class FlagsPage(OpsPage):
     key = "flags"
     title = "Flags"
     description = (
         "Feature flags: who gets which variant, stale flags to clean up, and each flag's history."
     )
     empty_detail = "The cluster has no flags."
-    needs_connection = True
     live_kinds = ("flag.",)
+    tick_ms = 1000  # a running ramp counts down to its next decision
 
     def __init__(
         self,
@@ -71,27 +71,24 @@ class FlagsPage(Page):
         session: Session | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        self._colours = theme.colours
         self._actors: dict[str, str] = {}  # flag key → who changed it last (event feed)
         self._ramps: dict[str, FlagRamp] = {}  # flag key → its newest ramp
-        self.clock = ServerClock()
         super().__init__(runner, theme, session, parent)
-        theme.changed.connect(self._recolour)
 
     # Building ---------------------------------------------------------------------------
 
     def build_content(self) -> QWidget:
         content = QWidget(self)
         self.model = FlagsTableModel(
-            self._colours, self._actors.get, self, self._ramps.get, self.clock.now
+            self.colours, self._actors.get, self, self._ramps.get, self.clock.now
         )
         self.proxy = FlagsFilter(self)
         self.proxy.setSourceModel(self.model)
-        self.flag_actions = FlagActions(self.runner, self.session, self, self._colours)
-        self.flag_actions.changed.connect(self._apply)
-        self.flag_actions.ramp_changed.connect(self._ramp_changed)
-        self.flag_actions.actions.busy_changed.connect(self._counts_changed)
-        self.status = self.flag_actions.actions.status
+        actions = self.flag_actions = FlagActions(self.runner, self.session, self, self.colours)
+        actions.changed.connect(self._apply)
+        actions.ramp_changed.connect(self._ramp_changed)
+        actions.actions.busy_changed.connect(self._counts_changed)
+        self.status = actions.actions.status
 
         self.search = QLineEdit(content)
         self.search.setPlaceholderText("Filter by key, owner, type…")
@@ -100,75 +97,71 @@ class FlagsPage(Page):
         self.search.textChanged.connect(self.proxy.set_text)
         self.stale_only = QCheckBox("Stale flags only", content)
         self.stale_only.toggled.connect(self.proxy.set_stale_only)
-        self.new_button = QPushButton("New flag…", content)
-        self.edit_button = QPushButton("Edit…", content)
-        self.toggle_button = QPushButton("Turn on", content)
-        self.evaluate_button = QPushButton("Evaluate for…", content)
-        self.archive_button = QPushButton("Archive…", content)
-        self.ramp_button = QPushButton("Ramp…", content)
-        self.ramp_button.setToolTip("Roll out step by step while a service's burn rate stays low")
-        self.stop_ramp_button = QPushButton("Stop ramp", content)
-        self.ramp_button.clicked.connect(lambda: self._with_selected(self.flag_actions.ramp))
-        self.stop_ramp_button.clicked.connect(
-            lambda: self._with_selected(self.flag_actions.stop_ramp)
+        chosen, selected = self._selection_reason, self._with_selected
+        self.new_button = self.lever(
+            "New flag…", content, "operator", lambda: actions.new_flag(self._keys())
         )
-        self.new_button.clicked.connect(lambda: self.flag_actions.new_flag(self._keys()))
-        self.edit_button.clicked.connect(self._edit)
-        self.toggle_button.clicked.connect(lambda: self._with_selected(self.flag_actions.toggle))
-        self.evaluate_button.clicked.connect(
-            lambda: self._with_selected(self.flag_actions.evaluate)
+        self.edit_button = self.lever("Edit…", content, "operator", self._edit, chosen)
+        self.toggle_button = self.lever(
+            "Turn on", content, "operator", lambda: selected(actions.toggle), chosen
         )
-        self.archive_button.clicked.connect(lambda: self._with_selected(self.flag_actions.archive))
-        chosen = self._selection_reason
-        self.gates = [
-            gate_by_role(self.new_button, self.session, "operator"),
-            gate_by_role(self.edit_button, self.session, "operator", when=chosen),
-            gate_by_role(self.toggle_button, self.session, "operator", when=chosen),
-            gate_by_role(self.archive_button, self.session, "operator", when=chosen),
-            gate_by_role(self.evaluate_button, self.session, "viewer", when=chosen, mutating=False),
-            gate_by_role(self.ramp_button, self.session, "operator", when=self._ramp_reason),
-            gate_by_role(self.stop_ramp_button, self.session, "operator", when=self._stop_reason),
-        ]
+        self.ramp_button = self.lever(
+            "Ramp…",
+            content,
+            "operator",
+            lambda: selected(actions.ramp),
+            self._ramp_reason,
+            tooltip="Roll out step by step while a service's burn rate stays low",
+        )
+        self.stop_ramp_button = self.lever(
+            "Stop ramp", content, "operator", lambda: selected(actions.stop_ramp), self._stop_reason
+        )
+        self.evaluate_button = self.lever(
+            "Evaluate for…",
+            content,
+            "viewer",
+            lambda: selected(actions.evaluate),
+            chosen,
+            mutating=False,
+        )
+        self.archive_button = self.lever(
+            "Archive…", content, "operator", lambda: selected(actions.archive), chosen
+        )
         toolbar = QHBoxLayout()
         toolbar.addWidget(self.search)
         toolbar.addWidget(self.stale_only)
         toolbar.addStretch(1)
-        for button in (self.new_button, self.edit_button, self.toggle_button):
+        for button in (
+            self.new_button,
+            self.edit_button,
+            self.toggle_button,
+            self.ramp_button,
+            self.stop_ramp_button,
+            self.evaluate_button,
+            self.archive_button,
+        ):
             toolbar.addWidget(button)
-        toolbar.addWidget(self.ramp_button)
-        toolbar.addWidget(self.stop_ramp_button)
-        toolbar.addWidget(self.evaluate_button)
-        toolbar.addWidget(self.archive_button)
 
-        self.table = QTableView(content)
-        self.table.setModel(self.proxy)
-        self.table.setSortingEnabled(True)
-        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        for column, width in enumerate((190, 90, 64, 64, 150, 130, 120, 200, 80)):
-            self.table.setColumnWidth(column, width)
+        # "Last change" gives way (its tooltip keeps the version): a ramp's state stays whole.
+        self.table = ops_table(self.proxy, content, 0, stretch=LAST_CHANGE_COLUMN)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.doubleClicked.connect(lambda _index: self._edit())
 
         self.hint = QLabel(content)
         self.hint.setVisible(False)
-        self.history = FlagHistory(self.runner, self.session, self._colours, content)
+        self.history = FlagHistory(self.runner, self.session, self.colours, content)
         self.ramp_view = RampView(
-            self.runner, self.session, self._colours, content, now=self.clock.now
+            self.runner, self.session, self.colours, content, now=self.clock.now
         )
-        below = QSplitter(Qt.Orientation.Horizontal, content)
-        below.addWidget(self.history)
-        below.addWidget(self.ramp_view)
-        below.setSizes([600, 400])  # proportions: the audit detail needs the room
+        # Tabs, not side by side: the audit's before → after and the ramp's steps each need
+        # the page's whole width to be read without wrapping.
+        self.below = QTabWidget(content)
+        self.below.setDocumentMode(True)
+        self.below.addTab(self.history, "History")
+        self.below.addTab(self.ramp_view, "Ramp")
         split = QSplitter(Qt.Orientation.Vertical, content)
         split.addWidget(self.table)
-        split.addWidget(below)
+        split.addWidget(self.below)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
@@ -259,6 +252,7 @@ class FlagsPage(Page):
     def _ramp_changed(self, ramp: FlagRamp) -> None:
         """A ramp this page started or stopped: show it now, and the flag it moved."""
         self._ramps[ramp.key] = ramp
+        self.below.setCurrentWidget(self.ramp_view)
         self.model.refresh_last_change("Ramp")
         self._counts_changed()
         if self.ramp_view.key == ramp.key:
@@ -327,7 +321,8 @@ class FlagsPage(Page):
 
     def _edit(self) -> None:
         flag = self.selected_flag()
-        if flag is not None and self.gates[1].reason() is None:
+        self.update_gates()  # a double-click asks the edit button's gate
+        if flag is not None and self.edit_button.isEnabled():
             self.flag_actions.edit(flag.key, self._keys())
 
     def _keys(self) -> list[str]:
@@ -344,16 +339,24 @@ class FlagsPage(Page):
         self.stale_only.setText(f"Stale flags only ({stale})")
         flag = self.selected_flag()
         self.toggle_button.setText("Turn off" if flag and flag.enabled else "Turn on")
-        for gate in self.gates:
-            gate.update()
+        ramp = self.selected_ramp()
+        self.below.setTabText(1, "Ramp (running)" if ramp is not None and ramp.running else "Ramp")
+        self.update_gates()
         if not self.model.rowCount():
             self.hint.setText("No flags yet: “New flag…” creates the first one.")
         elif not self.proxy.rowCount():
             self.hint.setText("No flag matches the filter.")
         self.hint.setVisible(not self.proxy.rowCount())
 
-    def _recolour(self, colours: StatusColours) -> None:
-        self._colours = colours
+    # Live -------------------------------------------------------------------------------
+
+    def on_tick(self) -> None:
+        """Count a running ramp down to its next decision, in the table and below it."""
+        if any(ramp.running for ramp in self._ramps.values()):
+            self.model.refresh_last_change("Ramp")
+        self.ramp_view.tick()
+
+    def recolour(self, colours: StatusColours) -> None:
         self.flag_actions.colours = colours
         self.model.set_colours(colours)
         self.history.view.set_colours(colours)

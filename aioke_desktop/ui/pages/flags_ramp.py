@@ -127,7 +127,7 @@ class RampView(QWidget):
                 f"gated on {ramp.service}'s 1 h burn rate ≤ {ramp.max_burn_rate:g}× "
                 f"(started by {ramp.started_by})"
             )
-            self.state.setText(f"{ramp_badge(ramp, self._now())}. {ramp.last_reason or ''}")
+            self.tick()
 
         def failed(error: BaseException) -> None:
             if key != self.key:
@@ -147,6 +147,12 @@ class RampView(QWidget):
             owner=self,
             name="flag ramp",
         )
+
+    def tick(self) -> None:
+        """Say where the ramp stands now (its next decision comes nearer each second)."""
+        ramp = self.ramp
+        if ramp is not None:
+            self.state.setText(f"{ramp_badge(ramp, self._now())}. {ramp.last_reason or ''}")
 
     def set_colours(self, colours: StatusColours) -> None:
         self.model.set_colours(colours)

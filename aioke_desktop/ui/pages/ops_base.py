@@ -1,4 +1,4 @@
-"""What the operations pages (breakers, chaos, runbooks, audit) share.
+"""What the operations pages (flags, breakers, chaos, runbooks, audit) share.
 
 Each reads the control plane (never without a login), keeps the server's clock for its
 countdowns, gates its levers on the user's role, follows the theme's colours, and shows
@@ -69,10 +69,13 @@ class OpsPage(Page):
         target: QAbstractButton | QAction,
         role: str,
         when: Callable[[], str | None] | None = None,
+        *,
+        mutating: bool = True,
     ) -> RoleGate:
         """Enable ``target`` only for ``role`` (and while ``when`` has no objection); the
-        reason otherwise is its tooltip. :meth:`update_gates` re-asks every ``when``."""
-        made = gate_by_role(target, self.session, role, when=when)
+        reason otherwise is its tooltip. :meth:`update_gates` re-asks every ``when``.
+        ``mutating=False``: it only reads, so a read-only session keeps it."""
+        made = gate_by_role(target, self.session, role, when=when, mutating=mutating)
         self._gates.append(made)
         return made
 
@@ -83,12 +86,16 @@ class OpsPage(Page):
         role: str,
         on_click: Callable[[], object],
         when: Callable[[], str | None] | None = None,
+        *,
+        mutating: bool = True,
+        tooltip: str = "",
     ) -> QPushButton:
-        """A button that changes the cluster: gated like :meth:`gate`, ``on_click`` when
-        pressed."""
+        """A button that changes the cluster (or, ``mutating=False``, asks it something):
+        gated like :meth:`gate`, ``on_click`` when pressed; ``tooltip`` while it is on."""
         button = QPushButton(text, parent)
+        button.setToolTip(tooltip)  # before the gate, which keeps it for when it is on
         button.clicked.connect(lambda _checked=False: on_click())
-        self.gate(button, role, when)
+        self.gate(button, role, when, mutating=mutating)
         return button
 
     def update_gates(self) -> None:
