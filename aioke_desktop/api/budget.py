@@ -9,9 +9,13 @@ deadline, whichever phase the server stalls in.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
+import threading
 import time
-from collections.abc import Iterable, Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -62,8 +66,13 @@ def _clip(timeout: float | None, expired: type[Exception]) -> float | None:
 class DeadlineStream(httpcore.NetworkStream):
     """A socket stream whose every operation ends by the current request's deadline."""
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
+    def __init__(
+        self,
+        inner: httpcore.NetworkStream,
+        track: Callable[[DeadlineStream], DeadlineStream] | None = None,
+    ) -> None:
         self._inner = inner
+        self._track = track or (lambda stream: stream)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._inner.read(max_bytes, _clip(timeout, httpcore.ReadTimeout))
@@ -81,7 +90,8 @@ class DeadlineStream(httpcore.NetworkStream):
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
         clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, clipped))
+        inner = self._inner.start_tls(ssl_context, server_hostname, clipped)
+        return self._track(DeadlineStream(inner, self._track))
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
@@ -95,6 +105,28 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def __init__(self) -> None:
         self._inner = httpcore.SyncBackend()
+        self._open: weakref.WeakSet[DeadlineStream] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def _track(self, stream: DeadlineStream) -> DeadlineStream:
+        with self._lock:
+            self._open.add(stream)
+        return stream
+
+    def abort(self) -> None:
+        """End every read or write under way on this backend's sockets, from any thread.
+
+        Closing a socket does not wake a thread blocked reading it; shutting it down does.
+        Without this, a long poll outlives the connection it belonged to (a logout, a
+        context switch, quitting) until the server answers.
+        """
+        with self._lock:
+            streams = list(self._open)
+        for stream in streams:
+            sock = stream.get_extra_info("socket")
+            if isinstance(sock, socket.socket):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
     def connect_tcp(
         self,
@@ -106,7 +138,7 @@ class DeadlineBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         clipped = _clip(timeout, httpcore.ConnectTimeout)
         stream = self._inner.connect_tcp(host, port, clipped, local_address, socket_options)
-        return DeadlineStream(stream)
+        return self._track(DeadlineStream(stream, self._track))
 
     def connect_unix_socket(
         self,
@@ -115,7 +147,8 @@ class DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         clipped = _clip(timeout, httpcore.ConnectTimeout)
-        return DeadlineStream(self._inner.connect_unix_socket(path, clipped, socket_options))
+        stream = self._inner.connect_unix_socket(path, clipped, socket_options)
+        return self._track(DeadlineStream(stream, self._track))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)

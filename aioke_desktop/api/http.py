@@ -133,7 +133,7 @@ class HttpEndpoint:
                 try:
                     reply = self._send_once(built, budget, authenticated)
                 except (ConnectionFailed, ResponseTooLarge) as exc:
-                    if isinstance(exc, TlsFailed | ResponseTooLarge):
+                    if isinstance(exc, TlsFailed | ResponseTooLarge) or self.client.is_closed:
                         raise
                     if not repeatable or not self._wait_before_retry(attempt, budget, None):
                         raise
@@ -182,6 +182,10 @@ class HttpEndpoint:
         except ApiError:
             raise
         except httpx.HTTPError as exc:
+            if self.client.is_closed:  # closed from another thread: a logout, a context switch
+                raise ConnectionFailed(
+                    f"The connection to {host} was closed before the answer arrived."
+                ) from exc
             raise self._transport_error(exc, host, budget, request.url.scheme) from exc
         elapsed = time.monotonic() - started
         self.last_latency_seconds = elapsed

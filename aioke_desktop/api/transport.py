@@ -97,12 +97,13 @@ class DeadlineTransport(httpx.BaseTransport):
     """
 
     def __init__(self, tls: TlsSettings | None = None, *, max_connections: int = 20) -> None:
+        self._backend = DeadlineBackend()
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context(tls or TlsSettings()),
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=30.0,
-            network_backend=DeadlineBackend(),
+            network_backend=self._backend,
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -137,6 +138,8 @@ class DeadlineTransport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
+        """Close the pool and end requests still under way (a long poll) at once."""
+        self._backend.abort()
         self._pool.close()
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from aioke_desktop.api.alertmanager import AlertmanagerClient
 from aioke_desktop.api.cluster import ClusterClient
-from aioke_desktop.api.errors import ResponseTooLarge, Timeout
+from aioke_desktop.api.errors import ConnectionFailed, ResponseTooLarge, Timeout
 from aioke_desktop.api.http import HttpEndpoint, HttpPolicy
 from aioke_desktop.api.prometheus import PrometheusSource
 from aioke_desktop.core.contexts import Context
@@ -200,3 +200,32 @@ def test_a_declared_gigabyte_is_refused_before_reading_it(serve: Serve) -> None:
         source.close()
     assert took < 1  # no waiting for a body that will never come
     assert "was not read" in str(error)
+
+
+def test_closing_a_client_ends_its_long_poll_at_once(serve: Serve) -> None:
+    """A logout or a context switch closes the connection: its long poll must end then,
+    not when the server finally answers (a blocked read is not woken by closing a socket)."""
+    server = serve(hang)
+    endpoint = HttpEndpoint(server.url, policy=HttpPolicy(deadline_seconds=20))
+    outcome: list[BaseException | None] = []
+
+    def poll() -> None:
+        try:
+            endpoint.request("GET", "/api/v1/events?wait=25")
+            outcome.append(None)
+        except BaseException as exc:  # recorded for the assertion below
+            outcome.append(exc)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    deadline = time.monotonic() + 5
+    while server.connections == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # the request is sent and its read blocked
+    started = time.monotonic()
+    endpoint.client.close()
+    poller.join(timeout=5)
+    assert not poller.is_alive(), "the poll was still waiting for the server"
+    assert time.monotonic() - started < 1.0
+    assert isinstance(outcome[0], ConnectionFailed)
+    assert server.connections == 1  # a closed client does not retry
