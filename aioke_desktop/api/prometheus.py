@@ -58,6 +58,9 @@ class PrometheusSource:
         self.endpoint = HttpEndpoint(url, tls=tls, policy=policy, transport=transport, **extra)
         self.policy = self.endpoint.policy
         session = requests.Session()
+        # Proxies and .netrc from the environment would bypass the context's settings (the
+        # adapter ignores them), and looking them up costs more than parsing an answer.
+        session.trust_env = False
         self._prometheus = PrometheusConnect(
             url=url,
             session=session,

@@ -10,11 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal
 
 from .jsonshape import ShapeError
 
 ResultType = Literal["vector", "matrix", "scalar", "string"]
+Column = tuple[float, ...]
+
+_first, _second = itemgetter(0), itemgetter(1)
+_NUMBERS = frozenset({int, float})  # exactly: bool is an int Prometheus never writes
+_TEXT = frozenset({str})
 
 
 def sample_value(raw: object, where: str) -> float:
@@ -34,6 +40,41 @@ def _sample(raw: object, where: str) -> tuple[float, float]:
     if isinstance(ts, bool) or not isinstance(ts, int | float) or not math.isfinite(ts):
         raise ShapeError(where, "a sample timestamp must be a number")
     return float(ts), sample_value(raw[1], f"{where}[1]")
+
+
+def _samples(raw: object, where: str) -> tuple[Column, Column]:
+    """The timestamps and values of a ``values`` list.
+
+    A panel brings thousands of samples a poll (issue 9, B1), so whole columns are checked
+    and converted at once by built-ins; anything odd takes the per-sample path, which
+    accepts and refuses exactly the same and names the sample at fault.
+    """
+    if not isinstance(raw, list):
+        raise ShapeError(where, "expected a list of samples")
+    columns = _columns(raw)
+    if columns is not None:
+        return columns
+    samples = [_sample(s, f"{where}[{i}]") for i, s in enumerate(raw)]
+    return tuple(t for t, _ in samples), tuple(v for _, v in samples)
+
+
+def _columns(raw: list[Any]) -> tuple[Column, Column] | None:
+    """Both columns when every sample is ``[number, string]`` with a finite time, else None."""
+    try:
+        if raw and set(map(len, raw)) != {2}:
+            return None
+        times, values = list(map(_first, raw)), list(map(_second, raw))
+    except (TypeError, KeyError, IndexError):  # a sample without a length or an index
+        return None
+    if not _NUMBERS.issuperset(map(type, times)) or not _TEXT.issuperset(map(type, values)):
+        return None
+    try:
+        timestamps, floats = tuple(map(float, times)), tuple(map(float, values))
+    except (ValueError, OverflowError):
+        return None
+    if not all(map(math.isfinite, timestamps)):
+        return None
+    return timestamps, floats
 
 
 @dataclass(frozen=True)
@@ -117,13 +158,11 @@ def parse_result(
         labels = _labels(item.get("metric"), f"{where}.metric")
         if "values" in item:
             kind = "matrix"
-            raw_samples = item["values"]
-            if not isinstance(raw_samples, list):
-                raise ShapeError(f"{where}.values", "expected a list of samples")
-            samples = [_sample(s, f"{where}.values[{i}]") for i, s in enumerate(raw_samples)]
+            timestamps, values = _samples(item["values"], f"{where}.values")
         elif "value" in item:
-            samples = [_sample(item["value"], f"{where}.value")]
+            ts, value = _sample(item["value"], f"{where}.value")
+            timestamps, values = (ts,), (value,)
         else:
             raise ShapeError(where, "a series needs value or values")
-        series.append(Series(labels, tuple(t for t, _ in samples), tuple(v for _, v in samples)))
+        series.append(Series(labels, timestamps, values))
     return QueryResult(query, kind, tuple(series), tuple(warnings))

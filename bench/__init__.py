@@ -1,0 +1,1 @@
+"""Benchmarks of issue 9: ``python -m bench`` (see README, "Benchmarks")."""
