@@ -15,7 +15,7 @@ from .auth.passwords import Passwords
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .app import create_app
+    from .app import create_app, prefer_latency
     from .middleware import RequestIdFilter
     from .services import Settings
 
@@ -32,6 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
         ramp_min_interval_seconds=args.ramp_min_interval_seconds,
     )
     app = create_app(args.db, settings=settings, simulate=args.simulate)
+    prefer_latency()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
     return 0
 

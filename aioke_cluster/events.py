@@ -7,6 +7,8 @@ opening by itself, a chaos run ending at its TTL or auto-aborted) call :func:`pu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -30,16 +32,26 @@ CREATE TABLE IF NOT EXISTS events (
 
 
 class EventBus:
-    """Wakes long-polling readers when an event is published."""
+    """Wakes long-polling readers when an event is published.
+
+    Readers on an event loop wait on a future instead of a thread: a thread per waiting
+    reader would soon take every worker of the server's pool, and requests would queue.
+    """
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._generation = 0
+        # One future per event loop for the current generation, shared by its readers.
+        self._futures: dict[asyncio.AbstractEventLoop, asyncio.Future[None]] = {}
 
     def notify(self) -> None:
         with self._changed:
             self._generation += 1
             self._changed.notify_all()
+            futures, self._futures = self._futures, {}
+        for loop, future in futures.items():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, future)
 
     def generation(self) -> int:
         with self._changed:
@@ -49,6 +61,23 @@ class EventBus:
         """Block until something was published after ``generation``, or ``timeout``."""
         with self._changed:
             self._changed.wait_for(lambda: self._generation != generation, timeout)
+
+    async def wait_past_async(self, generation: int, timeout: float) -> None:
+        """:meth:`wait_past` for a coroutine: the event loop goes on serving meanwhile."""
+        loop = asyncio.get_running_loop()
+        with self._changed:
+            if self._generation != generation:
+                return
+            future = self._futures.get(loop)
+            if future is None:
+                future = self._futures[loop] = loop.create_future()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(future), timeout)
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 @dataclass(frozen=True)
@@ -107,6 +136,33 @@ def recent(conn: sqlite3.Connection, after: int, limit: int = 500) -> list[Event
         )
         for r in rows
     ]
+
+
+def recent_json(conn: sqlite3.Connection, after: int, limit: int = 500) -> str:
+    """:func:`recent` as a JSON array, the stored ``data`` spliced in as it is: every reader
+    gets every event, so decoding and encoding each one per reader was most of the work."""
+    rows = conn.execute(
+        "SELECT seq, time, kind, resource, actor, summary, data FROM events "
+        "WHERE seq > ? ORDER BY seq LIMIT ?",
+        (after, limit),
+    )
+    items = [
+        json.dumps(
+            {
+                "seq": r["seq"],
+                "time": r["time"],
+                "kind": r["kind"],
+                "resource": r["resource"],
+                "actor": r["actor"],
+                "summary": r["summary"],
+            }
+        )[:-1]
+        + ', "data": '
+        + (r["data"] or "null")
+        + "}"
+        for r in rows
+    ]
+    return "[" + ", ".join(items) + "]"
 
 
 def head(conn: sqlite3.Connection) -> int:
