@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .auth.passwords import Passwords
+from .auth.recent_uses import RecentUses
 from .clock import Clock
 from .db import Database
 from .events import EventBus
@@ -21,6 +22,9 @@ if TYPE_CHECKING:  # the engine's package imports this module
 class Settings:
     access_token_seconds: int = 600  # 10 minutes: inside the 5-15 minute band
     refresh_token_seconds: int = 12 * 3600
+    # A rotated refresh token presented again this soon, its successor unused, is a retry
+    # of an answer lost on the way (Auth0's reuse interval), not theft.
+    refresh_retry_seconds: int = 30
     step_up_seconds: int = 300
     enrollment_token_seconds: int = 600
     lockout_after_failures: int = 5
@@ -48,5 +52,7 @@ class Services:
     # Idempotency keys whose first request is still running: a second arrival gets 409.
     in_flight: set[tuple[int, str]] = field(default_factory=set)
     in_flight_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Access tokens a refresh issued, seen in use within the refresh retry window.
+    recent_uses: RecentUses = field(default_factory=RecentUses)
     # Chaos runs' engine, set by chaos.attach(); None on an app built without chaos.
     chaos: ChaosEngine | None = None

@@ -191,26 +191,34 @@ def confirm(body: ConfirmRequest, services: Services = Depends(get_services)) ->
     return issued.to_json(user)
 
 
+# Refreshes worth an audit row (never the tokens): theft, and a retry let through.
+_AUDITED_REFRESHES = {
+    "reused": ("auth.session_revoked", "refresh token reused"),
+    "retried": ("auth.refresh.retried", "the answer to the previous refresh was presumably lost"),
+}
+
+
 @router.post("/auth/refresh")
 def refresh(body: RefreshRequest, services: Services = Depends(get_services)) -> dict[str, Any]:
     with services.db.write() as conn:
-        issued, row = sessions.rotate_refresh(conn, services, body.refresh_token)
-        if issued is None and row is not None:
-            user = conn.execute("SELECT name FROM users WHERE id = ?", (row["user_id"],)).fetchone()
-            audit.append(
-                conn,
-                now=services.clock.now(),
-                actor=user["name"],
-                action="auth.session_revoked",
-                resource=f"user/{user['name']}",
-                after={"reason": "refresh token reused"},
-                request_id=request_id_var.get(),
-            )
+        refreshed = sessions.rotate_refresh(conn, services, body.refresh_token)
+        row, issued = refreshed.row, refreshed.tokens
         user = (
             None
             if row is None
             else conn.execute("SELECT * FROM users WHERE id = ?", (row["user_id"],)).fetchone()
         )
+        if user is not None and refreshed.outcome in _AUDITED_REFRESHES:
+            action, reason = _AUDITED_REFRESHES[refreshed.outcome]
+            audit.append(
+                conn,
+                now=services.clock.now(),
+                actor=user["name"],
+                action=action,
+                resource=f"user/{user['name']}",
+                after={"reason": reason},
+                request_id=request_id_var.get(),
+            )
     if issued is None or user is None:
         raise Problem(
             401,

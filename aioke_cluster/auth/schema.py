@@ -32,6 +32,14 @@ CREATE TABLE IF NOT EXISTS tokens (
     expires_at REAL NOT NULL,
     rotated_at REAL
 );
+-- Which pair replaced a rotated refresh token, so that a retry whose answer was lost can be
+-- told from theft. A table of its own (not columns) so that older databases gain it on start.
+CREATE TABLE IF NOT EXISTS rotations (
+    rotated TEXT PRIMARY KEY REFERENCES tokens(hash),
+    refresh TEXT NOT NULL REFERENCES tokens(hash),
+    access TEXT NOT NULL REFERENCES tokens(hash)
+);
+CREATE INDEX IF NOT EXISTS rotations_by_access ON rotations(access);
 CREATE TABLE IF NOT EXISTS enrollments (
     hash TEXT PRIMARY KEY,
     user_id INTEGER NOT NULL REFERENCES users(id),

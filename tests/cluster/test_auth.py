@@ -197,6 +197,7 @@ def test_refresh_rotates_and_reuse_revokes_the_session(cluster: Cluster) -> None
     )
     assert me.status_code == 200
 
+    # The pair it gave was used (the request above), so this cannot be a retry: theft.
     reuse = httpx.post(f"{cluster.api}/auth/refresh", json={"refresh_token": client.refresh_token})
     assert reuse.status_code == 401
     # The whole session is gone: the newest tokens stop working too.

@@ -17,7 +17,10 @@ from aioke_desktop.runtime.login import LoginFlow
 from aioke_desktop.runtime.session import Connection, Session
 from aioke_desktop.runtime.task_runner import TaskRunner
 from aioke_desktop.ui.dialogs.login import LoginDialog
+from aioke_desktop.ui.pages import PageState, ViewSettings
+from aioke_desktop.ui.widgets.time_range import TimeRange
 from desktop.keyrings import MemoryKeyring
+from desktop.ui_helpers import FetchingPage, light_theme
 from harness import Cluster, TestUser
 
 WAIT_MS = 15_000
@@ -84,10 +87,43 @@ def make_login(qtbot: QtBot, cluster: Cluster, **flow_kwargs: object) -> Login:
     return Login(cluster, runner, session, flow, dialog)
 
 
+def log_in(qtbot: QtBot, login: Login, user: TestUser, remember: bool = True) -> Connection:
+    """Log ``user`` in through the dialog and return the connection the flow made."""
+    login.open_for(qtbot, login.context(user))
+    login.dialog.remember.setChecked(remember)
+    with qtbot.waitSignal(login.flow.logged_in, timeout=WAIT_MS) as logged_in:
+        login.type_login(qtbot, user.password, login.cluster.code(user))
+    connection: Connection = logged_in.args[0]
+    return connection
+
+
+def page_of_services(qtbot: QtBot, login: Login) -> FetchingPage:
+    """A page showing the services, fetched through the session's connection."""
+
+    def fetch(_view: ViewSettings) -> object:
+        def services() -> str:
+            connection = login.session.connection
+            assert connection is not None
+            return ", ".join(sorted(s.name for s in connection.cluster.services()))
+
+        return services
+
+    page = FetchingPage(login.runner, light_theme(), fetch)  # type: ignore[arg-type]
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.first_data_ready, timeout=WAIT_MS):
+        page.activate(ViewSettings(TimeRange.last("1h"), None))
+    assert page.state is PageState.DATA
+    return page
+
+
 def steal_session(cluster: Cluster, connection: Connection) -> None:
-    """Someone replays the refresh token: the server takes it as theft and ends the session
-    (the app finds out at its next request)."""
+    """Someone replays the refresh token after using the pair it gave them: the server takes
+    it as theft and ends the session (the app finds out at its next request). A replay alone,
+    while that pair is unused, would pass for the retry of a lost answer."""
     tokens = connection.cluster.tokens
     assert tokens is not None
-    for _ in range(2):
-        httpx.post(f"{cluster.api}/auth/refresh", json={"refresh_token": tokens.refresh_token})
+    refresh = f"{cluster.api}/auth/refresh"
+    stolen = httpx.post(refresh, json={"refresh_token": tokens.refresh_token}).json()
+    httpx.post(refresh, json={"refresh_token": stolen["refresh_token"]})
+    ended = httpx.post(refresh, json={"refresh_token": tokens.refresh_token})
+    assert ended.status_code == 401

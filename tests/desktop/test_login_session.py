@@ -8,19 +8,18 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from aioke_desktop.runtime.session import Connection
-from aioke_desktop.ui.pages import PageState, ViewSettings
-from aioke_desktop.ui.widgets.time_range import TimeRange
+from aioke_desktop.ui.pages import PageState
 from desktop.login_helpers import (
     WAIT_MS,
     Login,
     MemoryKeyring,
     desktop_keyring,
+    log_in,
     make_login,
+    page_of_services,
     steal_session,
 )
-from desktop.ui_helpers import FetchingPage, light_theme
-from harness import Cluster, TestUser
+from harness import Cluster
 
 __all__ = ["desktop_keyring"]
 
@@ -34,40 +33,12 @@ def login(qtbot: QtBot, cluster: Cluster, desktop_keyring: MemoryKeyring) -> Ite
     made.close()
 
 
-def _log_in(qtbot: QtBot, login: Login, user: TestUser, remember: bool = True) -> Connection:
-    login.open_for(qtbot, login.context(user))
-    login.dialog.remember.setChecked(remember)
-    with qtbot.waitSignal(login.flow.logged_in, timeout=WAIT_MS) as logged_in:
-        login.type_login(qtbot, user.password, login.cluster.code(user))
-    connection: Connection = logged_in.args[0]
-    return connection
-
-
-def _page_of_services(qtbot: QtBot, login: Login) -> FetchingPage:
-    """A page showing the services, fetched through the session's connection."""
-
-    def fetch(_view: ViewSettings) -> object:
-        def services() -> str:
-            connection = login.session.connection
-            assert connection is not None
-            return ", ".join(sorted(s.name for s in connection.cluster.services()))
-
-        return services
-
-    page = FetchingPage(login.runner, light_theme(), fetch)  # type: ignore[arg-type]
-    qtbot.addWidget(page)
-    with qtbot.waitSignal(page.first_data_ready, timeout=WAIT_MS):
-        page.activate(ViewSettings(TimeRange.last("1h"), None))
-    assert page.state is PageState.DATA
-    return page
-
-
 def test_an_access_token_expiring_mid_session_is_refreshed_once_silently(
     qtbot: QtBot, login: Login
 ) -> None:
     user = login.cluster.new_user("viewer")
-    connection = _log_in(qtbot, login, user)
-    page = _page_of_services(qtbot, login)
+    connection = log_in(qtbot, login, user)
+    page = page_of_services(qtbot, login)
     shown = page.shown.text()
     assert "checkout" in shown
     login.cluster.clock.advance(11 * 60)  # access tokens live 10 minutes
@@ -88,8 +59,8 @@ def test_a_session_the_server_ended_asks_only_for_the_code_and_keeps_the_page(
     qtbot: QtBot, login: Login
 ) -> None:
     user = login.cluster.new_user("viewer")
-    connection = _log_in(qtbot, login, user, remember=True)
-    page = _page_of_services(qtbot, login)
+    connection = log_in(qtbot, login, user, remember=True)
+    page = page_of_services(qtbot, login)
     shown = page.shown.text()
     steal_session(login.cluster, connection)
     with (
@@ -123,7 +94,7 @@ def test_without_a_remembered_password_the_ended_session_asks_for_it_too(
     qtbot: QtBot, login: Login
 ) -> None:
     user = login.cluster.new_user("viewer")
-    connection = _log_in(qtbot, login, user, remember=False)
+    connection = log_in(qtbot, login, user, remember=False)
     steal_session(login.cluster, connection)
     with qtbot.waitSignal(login.flow.prompt, timeout=WAIT_MS):
         login.runner.run(connection.cluster.me, on_error=lambda _e: None)

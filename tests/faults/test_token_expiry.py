@@ -27,10 +27,11 @@ from desktop.login_helpers import (
     Login,
     MemoryKeyring,
     desktop_keyring,
+    log_in,
     make_login,
+    page_of_services,
     steal_session,
 )
-from desktop.test_login_session import _log_in, _page_of_services
 from harness import Cluster
 
 __all__ = ["desktop_keyring"]
@@ -44,21 +45,33 @@ def proxy(cluster: Cluster) -> Iterator[FaultProxy]:
         yield running
 
 
+def _login_through(qtbot: QtBot, cluster: Cluster, proxy: FaultProxy, policy: HttpPolicy) -> Login:
+    def connect(context: Context, session: Session) -> Connection:
+        context = Context(**{**context.__dict__, "control_plane_url": proxy.url})
+        client = ClusterClient(
+            context, policy=policy, on_session_change=session.tokens_changed_from_worker
+        )
+        return Connection(context, client, PrometheusSource(context.prometheus_url), None)
+
+    return make_login(qtbot, cluster, connect=connect)
+
+
 @pytest.fixture
 def login(
     qtbot: QtBot, cluster: Cluster, proxy: FaultProxy, desktop_keyring: MemoryKeyring
 ) -> Iterator[Login]:
-    def connect(context: Context, session: Session) -> Connection:
-        # One try per request, so that the status line's Retry is what repeats the action.
-        context = Context(**{**context.__dict__, "control_plane_url": proxy.url})
-        client = ClusterClient(
-            context,
-            policy=HttpPolicy(max_attempts=1),
-            on_session_change=session.tokens_changed_from_worker,
-        )
-        return Connection(context, client, PrometheusSource(context.prometheus_url), None)
+    # One try per request, so that the status line's Retry is what repeats the action.
+    made = _login_through(qtbot, cluster, proxy, HttpPolicy(max_attempts=1))
+    yield made
+    made.close()
 
-    made = make_login(qtbot, cluster, connect=connect)
+
+@pytest.fixture
+def retrying_login(
+    qtbot: QtBot, cluster: Cluster, proxy: FaultProxy, desktop_keyring: MemoryKeyring
+) -> Iterator[Login]:
+    """The app's own policy: a request safe to repeat is retried after a broken connection."""
+    made = _login_through(qtbot, cluster, proxy, HttpPolicy())
     yield made
     made.close()
 
@@ -91,8 +104,8 @@ def test_an_access_token_expiring_mid_action_is_refreshed_once_and_the_change_ma
     qtbot: QtBot, login: Login, proxy: FaultProxy
 ) -> None:
     user = login.cluster.new_user("operator")
-    connection = _log_in(qtbot, login, user)
-    page = _page_of_services(qtbot, login)
+    connection = log_in(qtbot, login, user)
+    page = page_of_services(qtbot, login)
     flag, keys = _flag(connection), []
     actions = ActionRunner(login.runner, login.session, page)
 
@@ -124,8 +137,8 @@ def test_a_reused_refresh_token_mid_action_asks_for_the_code_and_keeps_page_and_
     qtbot: QtBot, login: Login, proxy: FaultProxy
 ) -> None:
     user = login.cluster.new_user("operator")
-    connection = _log_in(qtbot, login, user, remember=True)
-    page = _page_of_services(qtbot, login)
+    connection = log_in(qtbot, login, user, remember=True)
+    page = page_of_services(qtbot, login)
     shown = page.shown.text()
     flag, keys = _flag(connection), []
     actions = ActionRunner(login.runner, login.session, page)
@@ -156,4 +169,40 @@ def test_a_reused_refresh_token_mid_action_asks_for_the_code_and_keeps_page_and_
     assert keys[0] == keys[1]
     assert _updates(login.cluster, flag) == [keys[0]]  # done once
     assert page.shown.text() == shown
+    page.deactivate()
+
+
+def test_a_refresh_whose_answer_is_lost_is_retried_and_the_action_completes_without_the_code(
+    qtbot: QtBot, retrying_login: Login, proxy: FaultProxy
+) -> None:
+    login = retrying_login
+    user = login.cluster.new_user("operator")
+    connection = log_in(qtbot, login, user)
+    page = page_of_services(qtbot, login)
+    shown = page.shown.text()
+    flag, keys = _flag(connection), []
+    actions = ActionRunner(login.runner, login.session, page)
+    login.cluster.clock.advance(11 * 60)  # access tokens live 10 minutes
+
+    # The server rotates the refresh token and the answer is lost: the client still holds
+    # the old one when its retry of the change refreshes again.
+    proxy.set(Fault.drop_after_upstream(times=1).where("POST", "/api/v1/auth/refresh"))
+    with (
+        qtbot.assertNotEmitted(login.session.ended),
+        qtbot.assertNotEmitted(login.flow.prompt),
+        qtbot.assertNotEmitted(actions.failed),
+        qtbot.waitSignal(actions.succeeded, timeout=WAIT_MS),
+    ):
+        actions.perform(_turn_on(flag, keys))
+    assert proxy.stats.dropped == 1
+    assert connection.cluster.auth.refreshes == 1  # the retry's answer; the lost one never came
+    assert _updates(login.cluster, flag) == [keys[0]]  # done once
+    assert connection.cluster.flags.get(flag.key).enabled
+    assert login.session.connection is connection
+    assert page.shown.text() == shown
+    retried = login.cluster.sql().execute(
+        "SELECT count(*) FROM audit WHERE action = 'auth.refresh.retried' AND resource = ?",
+        (f"user/{user.name}",),
+    )
+    assert retried.fetchone()[0] == 1
     page.deactivate()
