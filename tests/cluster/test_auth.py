@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -66,7 +65,8 @@ def test_unknown_and_known_users_take_the_same_time(cluster: Cluster) -> None:
         for user in known * 4:
             known_times.append(timed(user))
             ghost_times.append(timed(ghost))
-    assert abs(statistics.median(known_times) - statistics.median(ghost_times)) < 0.010
+    # The fastest of each kind: what the work costs, without the pauses a loaded machine adds.
+    assert abs(min(known_times) - min(ghost_times)) < 0.010
 
 
 def test_a_code_is_accepted_once(cluster: Cluster) -> None:
