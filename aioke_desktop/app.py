@@ -4,16 +4,21 @@ qutebrowser's ``app.py::_init_modules`` is the model: each step is logged before
 so a crash at startup names its step, and every dependency is passed to whoever needs it
 (there is no global registry to fetch the window or the runner from).
 
-Order: QApplication → theme → settings → task runner → pages → main window. Quitting runs
-it backwards: pages stop polling, the runner finishes or drops its work, settings are saved.
+Order: QApplication → theme → settings → main window (painted at once, its pages not built
+yet) → task runner and session → the page shown → controls and tray; the other pages are
+built one an idle turn afterwards, or when first shown. Quitting runs it backwards: pages
+stop polling, the runner finishes or drops its work, settings are saved.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
@@ -21,21 +26,26 @@ from PySide6.QtWidgets import QApplication
 from . import __version__
 from .config import AppConfig, ConfigError, ConfigStore, config_dir
 from .core.contexts import Context
-from .runtime.event_feed import EventFeed
-from .runtime.session import Session
-from .runtime.task_runner import TaskRunner
 from .screenshot import capture
-from .ui.alerting import Alerting, install_alerting
-from .ui.demo_mode import DemoMode
 from .ui.main_window import MainWindow
-from .ui.pages import PAGE_KEYS, PAGE_TYPES, ViewSettings
-from .ui.pages.overview import OverviewPage
-from .ui.pages.services import ServicesPage
-from .ui.pages.slos import SlosPage
-from .ui.session_controls import SessionControls
+from .ui.navigation import PageSlot
+from .ui.pages import PAGE_KEYS, PAGES, ViewSettings, page_type
+from .ui.startup_trace import install_startup_trace
 from .ui.theme import Theme
 from .ui.widgets.time_range import TimeRange
 from .ui.window_state import WindowState, load_window_state, save_window_state
+
+# Only what the first paint needs is imported above; the session (httpx, the API clients),
+# the pages (pyqtgraph, numpy, jsonschema), the tray and the demo's sandbox code are
+# imported by ``finish`` once the window has painted.
+if TYPE_CHECKING:
+    from .runtime.event_feed import EventFeed
+    from .runtime.session import Session
+    from .runtime.task_runner import TaskRunner
+    from .ui.alerting import Alerting
+    from .ui.demo_mode import DemoMode
+    from .ui.pages.base import Page
+    from .ui.session_controls import SessionControls
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +89,8 @@ class Shell:
     alerting: Alerting | None = None  # the tray and notifications (not in a screenshot run)
     demo: DemoMode | None = None
     demo_context: Context | None = None
+    events: EventFeed | None = None  # the change feed every page follows
+    options_page: str | None = None  # --page
 
     def show_demo_context(self, context: Context) -> None:
         """The sandbox runs: offer its context beside the saved ones and make it active."""
@@ -110,6 +122,7 @@ class Shell:
     def shutdown(self, save: bool = True) -> None:
         """Stop polling, finish or drop running work, then save settings and geometry."""
         log.info("shutdown: pages")
+        self.window.stop_building()
         self.window.navigator.stop()
         if self.controls is not None:
             self.controls.stop()
@@ -188,8 +201,24 @@ def _choose_context(config: AppConfig, wanted: str | None) -> Context | None:
     return config.contexts[0] if config.contexts else None
 
 
-def build(app: QApplication, options: Options) -> Shell:
-    """Build the theme, settings, runner, pages and window, in this order, each step logged."""
+@dataclass
+class Started:
+    """What the first paint needs (``start``); ``finish`` builds the rest on it."""
+
+    app: QApplication
+    options: Options
+    theme: Theme
+    store: ConfigStore
+    config: AppConfig
+    problem: str | None
+    state_dir: Path
+    active: Context | None
+    window: MainWindow
+    make_page: PageMaker
+
+
+def start(app: QApplication, options: Options) -> Started:
+    """The theme, the settings and the window with its pages not built: cheap, no network."""
     log.info("startup 1/5: theme")
     theme = Theme(app)
 
@@ -205,37 +234,95 @@ def build(app: QApplication, options: Options) -> Shell:
     # The demo's context exists once its sandbox runs (DemoMode adds it; it is never saved).
     active = None if options.demo else _choose_context(config, options.context)
 
-    log.info("startup 3/5: task runner and session")
-    runner = TaskRunner()
-    session = Session()
-
-    log.info("startup 4/5: pages")
-    pages = [page_type(runner, theme, session) for page_type in PAGE_TYPES]
-    # One change feed for every page: tables and charts hear of changes as they happen.
-    events = EventFeed(runner, session, session)
-    for page in pages:
-        page.follow(events)
-    # The low-traffic guard of the SLO numbers, as the settings say.
-    for page in pages:
-        if isinstance(page, SlosPage | ServicesPage):
-            page.set_min_requests_per_hour(config.settings.min_requests_per_hour)
-
-    log.info("startup 5/5: main window")
+    log.info("startup 3/5: main window")
+    make_page = PageMaker(theme)
+    slots = [PageSlot(info.key, info.title, partial(make_page, info.key)) for info in PAGES]
     window = MainWindow(
-        pages=pages,
+        pages=slots,
         theme=theme,
         view=_initial_view(config),
         contexts=config.contexts,
         active_context=active,
     )
-    shell = Shell(
-        app, theme, store, config, problem is None, state_dir, runner, session, window, active
+    install_startup_trace(window)  # only with AIOKE_STARTUP_TRACE (bench/, B6)
+    if problem is not None:
+        window.show_notice(f"{problem} Defaults are in use; the file is left as it is.")
+    geometry = load_window_state(state_dir).geometry
+    if geometry and options.size is None:
+        window.restoreGeometry(geometry)
+    if options.size is not None:
+        window.resize(*options.size)
+    return Started(
+        app, options, theme, store, config, problem, state_dir, active, window, make_page
     )
+
+
+@dataclass
+class PageMaker:
+    """Builds a page when its slot is first needed, from what ``finish`` made."""
+
+    theme: Theme
+    runner: TaskRunner | None = None
+    session: Session | None = None
+    configure: Callable[[Page], None] | None = None  # follow the feed, settings, links
+
+    def __call__(self, key: str) -> Page:
+        if self.runner is None or self.session is None:
+            raise RuntimeError(f"the {key} page was asked for before startup finished")
+        log.info("page: %s", key)
+        page = page_type(key)(self.runner, self.theme, self.session)
+        if self.configure is not None:
+            self.configure(page)
+        return page
+
+
+def finish(started: Started) -> Shell:
+    """The runner, session, change feed, login controls and HALT: no page built yet."""
+    # Imported here, after the first paint: together they take seconds on a busy machine.
+    from .runtime.event_feed import EventFeed
+    from .runtime.session import Session
+    from .runtime.task_runner import TaskRunner
+    from .ui.change_links import open_change
+    from .ui.halt_chaos import HaltAllChaos
+    from .ui.session_controls import SessionControls
+
+    app, options, theme, config = started.app, started.options, started.theme, started.config
+    window, store, state_dir = started.window, started.store, started.state_dir
+    log.info("startup 4/5: task runner and session")
+    runner = TaskRunner()
+    session = Session()
+    # One change feed for every page: tables and charts hear of changes as they happen.
+    events = EventFeed(runner, session, session)
+
+    def configure(page: Page) -> None:
+        page.follow(events)
+        # The low-traffic guard of the SLO numbers, as the settings say.
+        set_min = getattr(page, "set_min_requests_per_hour", None)
+        if page.key in ("slos", "services", "overview") and set_min is not None:
+            set_min(config.settings.min_requests_per_hour)
+        change_chosen = getattr(page, "change_chosen", None)
+        if page.key in ("overview", "slos") and change_chosen is not None:
+            # A click on a change marked on a chart opens what changed, on its page.
+            change_chosen.connect(lambda change: open_change(window, change))
+
+    started.make_page.runner, started.make_page.session = runner, session
+    started.make_page.configure = configure
+
+    shell = Shell(
+        app,
+        theme,
+        store,
+        config,
+        started.problem is None,
+        state_dir,
+        runner,
+        session,
+        window,
+        started.active,
+    )
+    shell.options_page = options.page
     window.context_chosen.connect(shell.switch_context)
-    for page in pages:
-        if isinstance(page, OverviewPage):
-            # A click on a change marked on a chart opens the page of what changed.
-            page.change_chosen.connect(lambda c: window.show_page(c.page) if c.page else None)
+    window.add_emergency_stop(HaltAllChaos(runner, session, theme, window, events).button)
     shell.controls = SessionControls(
         window=window,
         runner=runner,
@@ -246,18 +333,50 @@ def build(app: QApplication, options: Options) -> Shell:
         active=lambda: shell.active,
     )
     shell.controls.config_changed.connect(shell.apply_config)
-    if options.screenshot is None:
-        shell.alerting = install_alerting(
-            app, window, runner, session, theme, config.settings, state_dir, events
-        )
-    if problem is not None:
-        window.show_notice(f"{problem} Defaults are in use; the file is left as it is.")
-    geometry = load_window_state(state_dir).geometry
-    if geometry and options.size is None:
-        window.restoreGeometry(geometry)
-    last_page = config.settings.last_page
-    window.show_page(options.page or (last_page if last_page in PAGE_KEYS else PAGE_KEYS[0]))
+    shell.controls.endpoints.follow(events)  # a dead server turns its light red at once
+    shell.events = events
     return shell
+
+
+def show_first_page(shell: Shell) -> None:
+    """Build and show the page the user lands on: ``--page``, else the last one."""
+    log.info("startup 5/5: the page shown")
+    last_page = shell.config.settings.last_page
+    page = shell.options_page or (last_page if last_page in PAGE_KEYS else PAGE_KEYS[0])
+    shell.window.show_page(page)
+
+
+def install_tray(shell: Shell) -> None:
+    """The tray and notifications; they share the Alerts page's monitor, built now if not yet."""
+    from .ui.alerting import install_alerting  # imported late: not needed for the first paint
+
+    shell.window.navigator.page(PAGE_KEYS.index("alerts"))
+    shell.alerting = install_alerting(
+        shell.app,
+        shell.window,
+        shell.runner,
+        shell.session,
+        shell.theme,
+        shell.config.settings,
+        shell.state_dir,
+        shell.events,
+    )
+
+
+def build(app: QApplication, options: Options) -> Shell:
+    """Build the theme, settings, window, runner, the page shown and the tray, in order."""
+    shell = finish(start(app, options))
+    show_first_page(shell)
+    if options.screenshot is None:
+        install_tray(shell)
+    return shell
+
+
+def _paint_now(window: MainWindow) -> None:
+    """Show the window and let it paint before the rest of startup runs."""
+    window.show()
+    window.repaint()
+    QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
 
 
 LOGIN_TIMEOUT_S = 420.0  # a first demo start seeds 30 days of history before the login
@@ -287,28 +406,34 @@ def run(options: Options, argv: list[str] | None = None) -> int:
     log.info("aioke-desktop %s starting", __version__)
     app = make_application(argv)
     try:
-        shell = build(app, options)
+        started = start(app, options)
     except StartupError as exc:
         print(f"aioke-desktop: {exc}", file=sys.stderr)
         return 2
+    _paint_now(started.window)
+    shell = finish(started)
+    # The demo's sandbox and the login go first: they wait on the network (in the runner)
+    # while the first page is imported and built here.
     if options.demo and shell.controls is not None:
+        from .ui.demo_mode import DemoMode  # the sandbox's code: only for --demo
+
         shell.demo = DemoMode(shell.runner, shell.window, shell.controls, shell.show_demo_context)
         shell.demo.start()
     if options.screenshot is not None:
-        if options.size is not None:
-            shell.window.resize(*options.size)
-        shell.window.show()
+        show_first_page(shell)
         if not options.demo and shell.controls is not None and shell.active is not None:
             shell.controls.log_in_to(shell.active, interactive=False)
         _wait_for_login(shell, LOGIN_TIMEOUT_S)
         status = capture(shell.window, options.screenshot, size=options.size)
         shell.shutdown(save=False)  # a screenshot run does not move the user's window
         return status
-    if options.size is not None:
-        shell.window.resize(*options.size)
-    shell.window.show()
     if shell.controls is not None and not options.demo:
         shell.controls.log_in_to(shell.active)
+    show_first_page(shell)
+    # The other pages, one an idle turn, once the page shown has its first data; then the
+    # tray, which shares the Alerts page's monitor.
+    shell.window.all_pages_built.connect(lambda: install_tray(shell))
+    shell.window.build_pages_when_idle(after=shell.window.current_page())
     status = app.exec()
     shell.shutdown()
     return status

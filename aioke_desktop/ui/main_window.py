@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QMainWindow,
     QSizePolicy,
     QStackedWidget,
@@ -28,8 +30,8 @@ from ..runtime.poller import Poller
 from ..runtime.task_runner import is_alive
 from .command_palette import Command, CommandPalette
 from .dialogs.about import AboutDialog
-from .navigation import Navigator
-from .pages.base import Page, ViewSettings
+from .navigation import Navigator, PageSlot
+from .pages.base import PageState
 from .theme import StatusColours, Theme
 from .widgets.banner import Banner, BannerKind, TlsBanner
 from .widgets.connection_light import ConnectionLight
@@ -40,14 +42,27 @@ from .widgets.session_label import SessionLabel
 from .widgets.sidebar import Sidebar
 from .widgets.time_range import PRESETS, TimeRange, TimeRangePicker
 
+if TYPE_CHECKING:  # the pages are imported as they are built, after the first paint
+    from .pages.base import Page, ViewSettings
+
 ENDPOINTS = ("Control plane", "Prometheus", "Alertmanager")
+IDLE_FALLBACK_MS = 8000
+
+
+def _loading(title: str, parent: QWidget) -> QLabel:
+    """Where a page not built yet will be: shown for the moment it takes to build."""
+    label = QLabel(f"Loading {title}…", parent)
+    label.setObjectName("page-loading")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
 
 
 class MainWindow(QMainWindow):
     """The one window.
 
     Args:
-        pages: in sidebar order; Ctrl+1..9 show the first nine.
+        pages: in sidebar order; Ctrl+1..9 show the first nine. A :class:`PageSlot` is built
+            when first shown (or earlier, by ``navigator.build_next`` on an idle turn).
         theme: the app's theme (status colours follow it).
         view: the time range and refresh interval to start with.
         contexts: the contexts of the settings file, for the switcher.
@@ -55,14 +70,16 @@ class MainWindow(QMainWindow):
 
     Signals:
         context_chosen(str): the user picked another context.
+        all_pages_built(): the last page not built yet was built on an idle turn.
     """
 
     context_chosen = Signal(str)
+    all_pages_built = Signal()
 
     def __init__(
         self,
         *,
-        pages: Sequence[Page],
+        pages: Sequence[Page | PageSlot],
         theme: Theme,
         view: ViewSettings,
         contexts: Sequence[Context] = (),
@@ -97,10 +114,12 @@ class MainWindow(QMainWindow):
         self.banner = TlsBanner(theme.colours, self)
         self.notice = Banner(theme.colours, self)
         self.alert_banner = Banner(theme.colours, self)  # notifications when there is no tray
-        self.sidebar = Sidebar([page.title for page in pages], self)
+        self.sidebar = Sidebar(self.navigator.titles, self)
         self.stack = QStackedWidget(self)
-        for page in pages:
-            self.stack.addWidget(page)
+        for entry in pages:
+            self.stack.addWidget(
+                _loading(entry.title, self) if isinstance(entry, PageSlot) else entry
+            )
         self.refresh_status = RefreshStatus(self)
         self.command_palette = CommandPalette(self, anchor=self.stack)
 
@@ -116,6 +135,10 @@ class MainWindow(QMainWindow):
             [self.refresh_action, self.palette_action, self.quit_action, *self.page_actions]
         )
         self.addAction(self.login_action)
+
+        # Pages not built yet are built one an event-loop turn (build_pages_when_idle).
+        self._idle_builds = QTimer(self)
+        self._idle_builds.timeout.connect(self._build_one)
 
         self._lay_out()
         self._connect_signals()
@@ -174,7 +197,8 @@ class MainWindow(QMainWindow):
 
     def _connect_signals(self) -> None:
         nav = self.navigator
-        self.sidebar.page_chosen.connect(nav.go_to)
+        self.sidebar.page_chosen.connect(self._sidebar_chose)
+        nav.page_built.connect(self._put_page)
         nav.page_changed.connect(self.stack.setCurrentIndex)
         nav.page_changed.connect(self.sidebar.select)
         nav.refreshed.connect(self.refresh_status.show_refresh)
@@ -193,6 +217,51 @@ class MainWindow(QMainWindow):
         self._theme.changed.connect(self.notice.set_colours)
         self._theme.changed.connect(self._style_read_only)
         self.command_palette.register(self._commands())
+
+    def _sidebar_chose(self, index: int) -> None:
+        # The list selects its first row when it first gets focus, which can be before
+        # startup has what the pages need: startup shows the first page itself.
+        if self.navigator.showing:
+            self.navigator.go_to(index)
+
+    def _put_page(self, index: int, page: Page) -> None:
+        """A page was built: it takes its loading label's place in the stack."""
+        loading = self.stack.widget(index)
+        shown = self.stack.currentIndex() == index
+        self.stack.insertWidget(index, page)
+        if loading is not None:
+            self.stack.removeWidget(loading)
+            loading.deleteLater()
+        if shown:
+            self.stack.setCurrentIndex(index)
+
+    def build_pages_when_idle(self, after: Page | None = None) -> None:
+        """Build the pages not built yet, one an event-loop turn, starting once ``after``
+        (the page shown at startup) has its first data or error, so as not to delay it, or
+        after IDLE_FALLBACK_MS if it has neither by then (nobody logged in)."""
+        if after is None or after.state in (PageState.DATA, PageState.ERROR):
+            self._idle_builds.start(0)
+            return
+        self._idle_builds.start(IDLE_FALLBACK_MS)
+        after.first_data_ready.connect(self._page_settled)
+        after.state_changed.connect(self._page_settled)
+
+    def _page_settled(self, state: PageState = PageState.DATA) -> None:
+        # First data, or an error; not "Not connected", which only waits for a login.
+        settled = state in (PageState.DATA, PageState.ERROR)
+        if settled and self._idle_builds.isActive() and self._idle_builds.interval() != 0:
+            self._idle_builds.start(0)
+
+    def _build_one(self) -> None:
+        # Stopped while building: a page that fails to build must not be retried every turn.
+        self._idle_builds.stop()
+        if self.navigator.build_next():
+            self._idle_builds.start(0)
+        else:
+            self.all_pages_built.emit()
+
+    def stop_building(self) -> None:
+        self._idle_builds.stop()
 
     def _commands(self) -> list[Command]:
         commands = [
@@ -305,6 +374,7 @@ class MainWindow(QMainWindow):
         return self.navigator.current
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        self.stop_building()
         self.navigator.stop()
         self.command_palette.hide()
         super().closeEvent(event)

@@ -6,14 +6,26 @@ interval. The window wires the sidebar, the shortcuts and the toolbar to this ob
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from ..runtime.poller import PollHealth
-from .pages.base import Page, ViewSettings
-from .widgets.time_range import TimeRange
+
+if TYPE_CHECKING:  # annotations only: the window paints before any page is imported
+    from .pages.base import Page, ViewSettings
+    from .widgets.time_range import TimeRange
+
+
+@dataclass(frozen=True)
+class PageSlot:
+    """A page not built yet: the sidebar shows its title; ``build`` makes it on first use."""
+
+    key: str
+    title: str
+    build: Callable[[], Page]
 
 
 class Navigator(QObject):
@@ -26,18 +38,48 @@ class Navigator(QObject):
 
     page_changed = Signal(int)
     refreshed = Signal(object)
+    page_built = Signal(int, object)  # index, Page: a slot became its page
 
     def __init__(
-        self, pages: Sequence[Page], view: ViewSettings, parent: QObject | None = None
+        self, pages: Sequence[Page | PageSlot], view: ViewSettings, parent: QObject | None = None
     ) -> None:
         super().__init__(parent)
         if not pages:
             raise ValueError("the window needs at least one page")
-        self.pages = tuple(pages)
+        self._entries: list[Page | PageSlot] = list(pages)
         self._view = view
         self._index: int | None = None
-        for page in self.pages:
-            page.refreshed.connect(self._page_refreshed)
+        for entry in self._entries:
+            if not isinstance(entry, PageSlot):
+                entry.refreshed.connect(self._page_refreshed)
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        """The pages built so far, in sidebar order."""
+        return tuple(e for e in self._entries if not isinstance(e, PageSlot))
+
+    @property
+    def titles(self) -> list[str]:
+        return [entry.title for entry in self._entries]
+
+    def page(self, index: int) -> Page:
+        """The page at ``index``, built now if it was not yet."""
+        entry = self._entries[index]
+        if not isinstance(entry, PageSlot):
+            return entry
+        page = entry.build()
+        self._entries[index] = page
+        page.refreshed.connect(self._page_refreshed)
+        self.page_built.emit(index, page)
+        return page
+
+    def build_next(self) -> bool:
+        """Build the first page not built yet (an idle turn's work); False when none is left."""
+        for index, entry in enumerate(self._entries):
+            if isinstance(entry, PageSlot):
+                self.page(index)
+                return True
+        return False
 
     @property
     def view(self) -> ViewSettings:
@@ -48,22 +90,28 @@ class Navigator(QObject):
         return self._index or 0
 
     @property
+    def showing(self) -> bool:
+        """Whether a page was shown yet (startup shows the first, once it can build it)."""
+        return self._index is not None
+
+    @property
     def current(self) -> Page:
-        return self.pages[self.index]
+        return self.page(self.index)
 
     def keys(self) -> list[str]:
-        return [page.key for page in self.pages]
+        return [entry.key for entry in self._entries]
 
     def go_to(self, index: int) -> None:
         """Show the page at ``index`` (ignored when out of range)."""
-        if not 0 <= index < len(self.pages) or index == self._index:
+        if not 0 <= index < len(self._entries) or index == self._index:
             return
         if self._index is not None:
-            self.pages[self._index].deactivate()
+            self.page(self._index).deactivate()
+        page = self.page(index)
         self._index = index
-        self.pages[index].activate(self._view)
+        page.activate(self._view)
         self.page_changed.emit(index)
-        self.refreshed.emit(self.pages[index].poller.health)
+        self.refreshed.emit(page.poller.health)
 
     def go_to_key(self, key: str) -> None:
         """Show the page with this key; ``ValueError`` if there is none."""
@@ -92,5 +140,5 @@ class Navigator(QObject):
             self.current.apply_view(view)
 
     def _page_refreshed(self, health: PollHealth) -> None:
-        if self.sender() is self.current:
+        if self._index is not None and self.sender() is self._entries[self._index]:
             self.refreshed.emit(health)

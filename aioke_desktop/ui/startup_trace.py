@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QWidget
 
-from .pages.overview import OverviewPage
+if TYPE_CHECKING:  # the trace is installed before any page is built (or imported)
+    from .main_window import MainWindow
+    from .pages.base import Page
+    from .pages.overview import OverviewPage
 
 ENV_STARTUP_TRACE = "AIOKE_STARTUP_TRACE"
 
@@ -22,14 +24,23 @@ ENV_STARTUP_TRACE = "AIOKE_STARTUP_TRACE"
 class StartupTrace(QObject):
     """Notes the window's first paint and the Overview's first data with charts drawn."""
 
-    def __init__(self, path: str, window: QWidget, pages: Iterable[QObject]) -> None:
+    def __init__(self, path: str, window: MainWindow) -> None:
         super().__init__(window)
         self._path = path
         self._seen: set[str] = set()
         window.installEventFilter(self)
-        for page in pages:
-            if isinstance(page, OverviewPage):
-                page.first_data_ready.connect(lambda page=page: self._first_data(page))
+        # The pages are built after the first paint: the Overview is watched once it is.
+        for page in window.navigator.pages:
+            self._watch(0, page)
+        window.navigator.page_built.connect(self._watch)
+
+    def _watch(self, _index: int, page: Page) -> None:
+        if page.key != "overview":
+            return
+        from .pages.overview import OverviewPage as Overview  # imported already: it was built
+
+        if isinstance(page, Overview):
+            page.first_data_ready.connect(lambda: self._first_data(page))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         if event.type() == QEvent.Type.Paint:
@@ -49,7 +60,7 @@ class StartupTrace(QObject):
             trace.write(f"{event} {time.time():.6f}\n")
 
 
-def install_startup_trace(window: QWidget, pages: Iterable[QObject]) -> StartupTrace | None:
+def install_startup_trace(window: MainWindow) -> StartupTrace | None:
     """A trace when ``AIOKE_STARTUP_TRACE`` names a file, else None."""
     path = os.environ.get(ENV_STARTUP_TRACE)
-    return StartupTrace(path, window, pages) if path else None
+    return StartupTrace(path, window) if path else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -31,13 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.activity import ClusterEvent
-from ...runtime.event_feed import EventFeed
 from ...runtime.poller import Health, Poller, PollHealth, error_sentence
-from ...runtime.session import Session
-from ...runtime.task_runner import TaskRunner
 from ..theme import StatusColours, Theme
 from ..widgets.time_range import TimeRange
+
+if TYPE_CHECKING:  # the session pulls in httpx and the API clients: not before the first paint
+    from ...core.activity import ClusterEvent
+    from ...runtime.event_feed import EventFeed
+    from ...runtime.session import Session
+    from ...runtime.task_runner import TaskRunner
 
 PLACEHOLDER = (
     "Nothing to show here yet: this build has the page's frame, not its tables and charts."
@@ -123,7 +125,11 @@ class Page(QWidget):
         super().__init__(parent)
         self.setObjectName(f"page:{self.key}")
         self.runner = runner
-        self.session = session if session is not None else Session(self)
+        if session is None:
+            from ...runtime.session import Session  # imported late: see above
+
+            session = Session(self)
+        self.session = session
         self._theme = theme
         self._state = PageState.LOADING
         self._had_data = False

@@ -281,6 +281,8 @@ class FlagsPage(OpsPage):
     # Selection and history --------------------------------------------------------------
 
     def selected_flag(self) -> Flag | None:
+        if not hasattr(self, "table"):  # a logged-in session's gates ask while it is built
+            return None
         rows = self.table.selectionModel().selectedRows()
         flag = rows[0].data(ITEM_ROLE) if rows else None
         return flag if isinstance(flag, Flag) else None
