@@ -23,7 +23,9 @@ from .activity import AuditEntry
 from .annotations import Annotation, from_audit
 from .promql import GoldenSignalQueries, GoldenSignalTemplates
 from .series import QueryResult
-from .slo import SloDefinition, budget_remaining
+from .slo import DEFAULT_MIN_REQUESTS_PER_HOUR, SloDefinition
+from .slo_queries import read_slo_statuses
+from .slo_status import SloStatus
 
 Floats = npt.NDArray[np.float64]
 T = TypeVar("T")
@@ -34,6 +36,8 @@ SCRAPE_SECONDS = 5.0  # the sandbox's scrape interval; a step below it only repe
 OVERLAP_STEPS = 2  # the newest points move while late scrapes arrive: fetch them again
 MIN_RATE_WINDOW_S = 300.0  # the templates' 5m: long enough to smooth a quiet service
 NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
+# The cheapest read of every service's budget (bench/data_path.py times it); the page reads
+# each SLO's whole status instead (budget and burn rates), as the SLO page does.
 SLOTH_BUDGET = "min by (sloth_service) (slo:period_error_budget_remaining:ratio)"
 
 LATENCY_SIGNALS = {"latency_p50": 0.5, "latency_p95": 0.95, "latency_p99": 0.99}
@@ -159,6 +163,8 @@ class GoldenFetch:
         points: samples received (B2 compares these between a tail and a full fetch).
         budgets: the error budget left per service (the worst of its SLOs), 1 = untouched;
             ``None`` when not read this time (keep the last ones).
+        slo_statuses: every SLO's budget and burn rates by window, as the SLO page reads
+            them (its low-traffic guard too), read with the budgets (``None`` with them).
         slos: the SLO definitions, fetched with every full query (``None`` otherwise).
         history: past changes from the audit log, fetched with every full query.
         notes: what could not be read, one sentence each; the rest is still shown.
@@ -175,6 +181,7 @@ class GoldenFetch:
     slos: tuple[SloDefinition, ...] | None = None
     history: tuple[Annotation, ...] | None = None
     notes: tuple[str, ...] = ()
+    slo_statuses: tuple[SloStatus, ...] | None = None
 
 
 class RangeSource(Protocol):
@@ -226,14 +233,15 @@ def fetch_golden(
     since: float | None = None,
     cluster: ChangeSource | None = None,
     known_slos: Sequence[SloDefinition] = (),
+    min_requests_per_hour: float = DEFAULT_MIN_REQUESTS_PER_HOUR,
 ) -> GoldenFetch:
     """Fetch the window (``since`` None) or the tail after ``since``, the last point held.
 
     Runs on a worker thread. A tail starts ``OVERLAP_STEPS`` before ``since``; when
-    ``since`` lies before the window (the app slept), the whole window is fetched. Budgets
-    come from Sloth's recorded series when the cluster has them; else they are computed from
-    the SLO definitions (``known_slos``, or those read now), which costs a query per SLO,
-    so callers pass ``known_slos`` only now and then.
+    ``since`` lies before the window (the app slept), the whole window is fetched. The
+    SLOs' statuses (budgets and burn rates, from Sloth's recorded series where the cluster
+    has them, else computed from the definitions) are read for the SLOs read now, or for
+    ``known_slos``: a dozen queries, so callers pass ``known_slos`` only now and then.
     """
     start, end = plan.bounds(now)
     full = since is None or since < start or since > end
@@ -254,10 +262,19 @@ def fetch_golden(
     if full and cluster is not None:
         slos = _attempt("SLOs", lambda: tuple(cluster.slos()), notes)
         history = _read_history(cluster, start, notes)
-    budgets = _budgets(prometheus, slos if slos is not None else known_slos, at=end)
+    wanted = slos if slos is not None else known_slos
+    statuses = None
+    if wanted:
+        at = _At(prometheus, end)
+        statuses = _attempt(
+            "SLO states",
+            lambda: read_slo_statuses(at, wanted, min_requests_per_hour=min_requests_per_hour),
+            notes,
+        )
+    budgets = None if statuses is None else worst_budgets(statuses.statuses)
     return GoldenFetch(
         plan, start, end, full, tuple(series), warnings, points, budgets, slos,
-        history, tuple(notes),
+        history, tuple(notes), None if statuses is None else statuses.statuses,
     )  # fmt: skip
 
 
@@ -281,19 +298,26 @@ def _read_history(
     return tuple(a for a in (from_audit(row) for row in rows) if a is not None)
 
 
-def _budgets(
-    prometheus: RangeSource, slos: Sequence[SloDefinition], *, at: float
-) -> dict[str, float] | None:
-    recorded = prometheus.query(SLOTH_BUDGET, at=at)
-    if not recorded.is_empty:
-        return {s.label("sloth_service"): s.last for s in recorded.series}
-    if not slos:
-        return None
+class _At:
+    """Prometheus with every instant query pinned at ``at``: a window in the past shows the
+    SLOs as they stood at its end, as its charts do."""
+
+    def __init__(self, prometheus: RangeSource, at: float) -> None:
+        self._prometheus, self._at = prometheus, at
+
+    def query(self, expr: str, at: float | None = None) -> QueryResult:
+        return self._prometheus.query(expr, at=self._at if at is None else at)
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> QueryResult:
+        return self._prometheus.query_range(expr, start, end, step)
+
+
+def worst_budgets(statuses: Sequence[SloStatus]) -> dict[str, float]:
+    """The error budget left per service: the least of its SLOs' (unknown ones ignored)."""
     budgets: dict[str, float] = {}
-    for slo in slos:
-        ratio = prometheus.query(slo.error_ratio_query(slo.period), at=at)
-        if ratio.is_empty:
-            continue
-        left = budget_remaining(ratio.series[0].last, slo.error_budget_ratio)
-        budgets[slo.service] = min(budgets.get(slo.service, math.inf), left)
+    for status in statuses:
+        left = status.budget_remaining
+        if not math.isnan(left):
+            service = status.slo.service
+            budgets[service] = min(budgets.get(service, math.inf), left)
     return budgets

@@ -3,13 +3,15 @@
 Each :class:`SeriesWindow` owns three arrays sized once (twice the window, so that the
 points in view are always one contiguous slice the chart can draw without a copy); a refresh
 overwrites the overlap, appends the tail and drops what slid out of view. Nothing grows with
-the hours an on-call screen stays open. All of it runs on the GUI thread: workers only fetch.
+the hours an on-call screen stays open. The merge itself runs on the fetch's worker
+(:meth:`GoldenStore.prepare`, into buffers not shown); the GUI thread only swaps them in.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -21,8 +23,13 @@ SeriesKey = tuple[str, str, str]  # (signal, service, detail)
 class SeriesWindow:
     """The points of one series inside the view's window.
 
+    Each array is sized once, twice the window: a merge (:meth:`prepare`, on the fetch's
+    worker) writes the next points into the half not shown, and :meth:`commit` (on the GUI
+    thread) shows that half. The GUI thread never waits for a merge, and never reads a
+    half-written window.
+
     Attributes:
-        times: Unix seconds (a view into the buffer; valid until the next merge).
+        times: Unix seconds (a view into the buffer; valid until the next commit).
         raw: values as Prometheus gave them, ``inf`` included (readouts show "∞").
         draw: the same with ``±inf`` as NaN: a line breaks at NaN, and an infinite value
             must not stretch the y axis to nothing.
@@ -31,10 +38,11 @@ class SeriesWindow:
     def __init__(self, capacity: int, step: float) -> None:
         self.capacity = capacity
         self.step = step
-        self._t = np.full(2 * capacity, np.nan)
-        self._raw = np.full(2 * capacity, np.nan)
-        self._draw = np.full(2 * capacity, np.nan)
-        self._lo = self._hi = 0
+        self._half = capacity + 1  # one spare point: the NaN that marks a hole
+        self._t = np.full(2 * self._half, np.nan)
+        self._raw = np.full(2 * self._half, np.nan)
+        self._draw = np.full(2 * self._half, np.nan)
+        self._lo = self._hi = 0  # what is shown: inside one half
 
     def __len__(self) -> int:
         return self._hi - self._lo
@@ -52,15 +60,22 @@ class SeriesWindow:
         return self._draw[self._lo : self._hi]
 
     def clear(self) -> None:
-        self._lo = self._hi = 0
+        self._hi = self._lo
 
     def merge(self, times: Floats, values: Floats, window_start: float) -> None:
         """Replace what the new points cover, append them, drop points before the window."""
+        self.commit(self.prepare(times, values, window_start))
+
+    def prepare(
+        self, times: Floats, values: Floats, window_start: float, *, cleared: bool = False
+    ) -> tuple[int, int]:
+        """:meth:`merge` into the half not shown; returns where it lies, for :meth:`commit`.
+        ``cleared``: merge into nothing (a full fetch) instead of what is shown."""
         keep = np.searchsorted(times, window_start, "left")
         times, values = times[keep:], values[keep:]
         if len(times) > self.capacity:
             times, values = times[-self.capacity :], values[-self.capacity :]
-        lo, hi = self._lo, self._hi
+        lo, hi = self._lo, self._lo if cleared else self._hi
         if len(times):
             hi = lo + int(np.searchsorted(self._t[lo:hi], times[0], "left"))
         lo += int(np.searchsorted(self._t[lo:hi], window_start, "left"))
@@ -71,22 +86,25 @@ class SeriesWindow:
             lo, hole = hi, False
         elif overflow > 0:
             lo += overflow
-        if hi + len(times) + hole > len(self._t):  # slide what is kept to the front
-            kept = hi - lo
-            for array in (self._t, self._raw, self._draw):
-                array[:kept] = array[lo:hi]
-            lo, hi = 0, kept
+        start = self._half if self._lo < self._half else 0  # the other half
+        end = start + hi - lo
+        for array in (self._t, self._raw, self._draw):
+            array[start:end] = array[lo:hi]
         if hole:
-            self._t[hi] = self._t[hi - 1] + self.step
-            self._raw[hi] = self._draw[hi] = math.nan
-            hi += 1
-        end = hi + len(times)
-        self._t[hi:end] = times
-        self._raw[hi:end] = values
-        draw = self._draw[hi:end]
+            self._t[end] = self._t[end - 1] + self.step
+            self._raw[end] = self._draw[end] = math.nan
+            end += 1
+        new = slice(end, end + len(times))
+        self._t[new] = times
+        self._raw[new] = values
+        draw = self._draw[new]
         draw[:] = values
         draw[np.isinf(draw)] = np.nan
-        self._lo, self._hi = lo, end
+        return start, new.stop
+
+    def commit(self, merged: tuple[int, int]) -> None:
+        """Show what :meth:`prepare` merged (GUI thread)."""
+        self._lo, self._hi = merged
 
     def latest(self, not_before: float) -> float:
         """The newest value if it is at least as new as ``not_before``, else NaN."""
@@ -107,11 +125,27 @@ class SeriesWindow:
         return float(self.raw[best]) if abs(times[best] - when) <= self.step / 2 else math.nan
 
 
+@dataclass(frozen=True)
+class MergedFetch(GoldenFetch):
+    """A fetch and its merge, prepared on the worker for :meth:`GoldenStore.commit` (the
+    page's poller hands it on as the fetch it is).
+
+    Attributes:
+        generation: the store's state it was merged against.
+        merged: each series' window and where its merged points lie.
+        ok: False when the fetch was for another plan.
+    """
+
+    generation: int = -1
+    merged: Mapping[SeriesKey, tuple[SeriesWindow, tuple[int, int]]] = field(default_factory=dict)
+    ok: bool = False
+
+
 class GoldenStore:
     """Every series of the current plan, kept up to date by :meth:`merge`.
 
-    Workers read :meth:`since` (a single tuple read) to know where their tail starts; only
-    the GUI thread calls the rest.
+    Workers read :meth:`since` (a single tuple read) to know where their tail starts and
+    :meth:`prepare` their merge; only the GUI thread calls the rest.
     """
 
     def __init__(self) -> None:
@@ -120,11 +154,13 @@ class GoldenStore:
         self.warnings: dict[str, tuple[str, ...]] = {}
         self._series: dict[SeriesKey, SeriesWindow] = {}
         self._mark: tuple[GoldenPlan | None, float | None] = (None, None)
+        self._generation = 0  # moves on with every reset and commit
 
     def reset(self, plan: GoldenPlan) -> None:
         """Forget everything: another window, step or query (the next fetch is full)."""
         self.plan = plan
-        self._series.clear()
+        self._series = {}
+        self._generation += 1
         self._mark = (plan, None)
         self.start = self.end = math.nan
         self.warnings = {}
@@ -136,30 +172,47 @@ class GoldenStore:
 
     def merge(self, fetch: GoldenFetch) -> bool:
         """Take in a fetch for the current plan; False (and nothing changed) for another."""
-        plan = self.plan
+        return self.commit(self.prepare(fetch))
+
+    def prepare(self, fetch: GoldenFetch) -> MergedFetch:
+        """Merge ``fetch`` into buffers not shown (on the worker that fetched it: the GUI
+        thread then only swaps them in). A page's fetches never overlap, so two prepares
+        never run at once; the GUI thread meanwhile only reads the buffers shown."""
+        plan, generation = self.plan, self._generation
+        series = dict(self._series)  # one atomic copy: the GUI thread may reset the dict
         if plan is None or fetch.plan != plan:
-            return False
-        if fetch.full:
-            for window in self._series.values():
-                window.clear()
+            return _merged(fetch, generation, {}, ok=False)
         start = fetch.end - (plan.points - 1) * plan.step
         capacity = plan.points + plan.points // 4 + OVERLAP_STEPS + 2
-        arrived: set[SeriesKey] = set()
+        merged: dict[SeriesKey, tuple[SeriesWindow, tuple[int, int]]] = {}
         for points in fetch.series:
-            if points.key not in self._series:
-                self._series[points.key] = SeriesWindow(capacity, plan.step)
-            window = self._series[points.key]
-            window.merge(points.times, points.values, start)
-            arrived.add(points.key)
+            window = series.get(points.key)
+            if window is None:
+                window = SeriesWindow(capacity, plan.step)
+            where = window.prepare(points.times, points.values, start, cleared=fetch.full)
+            merged[points.key] = (window, where)
         empty = np.empty(0)
-        for key, window in list(self._series.items()):
-            if key not in arrived:
-                window.merge(empty, empty, start)
-            if not len(window):
-                del self._series[key]
-        self.start, self.end = start, fetch.end
-        self.warnings = dict(fetch.warnings)
-        self._mark = (plan, fetch.end)
+        for key, window in series.items():
+            if key not in merged:
+                merged[key] = (window, window.prepare(empty, empty, start, cleared=fetch.full))
+        return _merged(fetch, generation, merged, ok=True)
+
+    def commit(self, prepared: MergedFetch) -> bool:
+        """Show a prepared merge (GUI thread); False when it was for another plan, or the
+        store started over since (nothing changed)."""
+        if not prepared.ok or prepared.generation != self._generation or self.plan is None:
+            return False
+        plan = self.plan
+        series: dict[SeriesKey, SeriesWindow] = {}
+        for key, (window, (lo, hi)) in prepared.merged.items():
+            window.commit((lo, hi))
+            if hi > lo:
+                series[key] = window
+        self._series = series
+        self.start, self.end = prepared.end - (plan.points - 1) * plan.step, prepared.end
+        self.warnings = dict(prepared.warnings)
+        self._mark = (plan, prepared.end)
+        self._generation += 1  # a merge prepared before this one is now stale
         return True
 
     def services(self) -> list[str]:
@@ -181,3 +234,14 @@ class GoldenStore:
 
     def points_held(self) -> int:
         return sum(len(w) for w in self._series.values())
+
+
+def _merged(
+    fetch: GoldenFetch,
+    generation: int,
+    merged: Mapping[SeriesKey, tuple[SeriesWindow, tuple[int, int]]],
+    *,
+    ok: bool,
+) -> MergedFetch:
+    given = {f.name: getattr(fetch, f.name) for f in fields(GoldenFetch) if f.init}
+    return MergedFetch(**given, generation=generation, merged=merged, ok=ok)

@@ -137,20 +137,20 @@ def test_state_colours_follow_the_theme(qtbot: QtBot) -> None:
 
 
 @pytest.mark.parametrize(
-    ("budget", "errors", "threshold", "state"),
+    ("budget", "burn_rate", "state"),
     [
-        (80.0, 0.05, 0.1, SloState.OK),
-        (80.0, 0.2, 0.1, SloState.BURNING),  # errors above the SLO's rate
-        (20.0, 0.0, 0.1, SloState.BURNING),  # little budget left
-        (-3.0, 0.0, 0.1, SloState.EXHAUSTED),
-        (80.0, 1.5, 0.1, SloState.EXHAUSTED),  # 15x: the paging burn rate
-        (NAN, NAN, 0.1, SloState.UNKNOWN),
-        (NAN, 0.05, None, SloState.UNKNOWN),  # no SLO at all
-        (NAN, 0.05, 0.1, SloState.OK),  # no budget series, errors within the SLO
+        (80.0, 0.5, SloState.OK),
+        (80.0, 2.0, SloState.BURNING),  # spending faster than planned
+        (20.0, 0.0, SloState.BURNING),  # little budget left
+        (-3.0, 0.0, SloState.EXHAUSTED),
+        (80.0, 15.0, SloState.EXHAUSTED),  # the paging burn rate
+        (NAN, NAN, SloState.UNKNOWN),
+        (NAN, 0.5, SloState.OK),  # no budget series, burning within plan
+        (80.0, NAN, SloState.OK),  # too little traffic for a burn rate: the budget decides
     ],
 )
-def test_slo_state(budget: float, errors: float, threshold: float | None, state: SloState) -> None:
-    assert slo_state(budget, errors, threshold) is state
+def test_slo_state(budget: float, burn_rate: float, state: SloState) -> None:
+    assert slo_state(budget, burn_rate) is state
 
 
 def test_a_trend_keeps_its_spikes_and_its_gaps() -> None:

@@ -96,11 +96,6 @@ def test_24_charts_refreshing_for_simulated_hours_keep_memory_flat() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="missed target (issue 9 B4, issue 10 item 16): 24 painted charts stall the "
-    "event loop for hundreds of ms a refresh; see docs/reliability.md",
-    strict=True,
-)
 def test_24_charts_refreshing_every_5_s_keep_lateness_p99_under_16_ms() -> None:
     with dashboard(shown=False) as board:
         p99 = paced_lateness_p99(board)

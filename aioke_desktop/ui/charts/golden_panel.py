@@ -90,17 +90,18 @@ class GoldenCharts(QWidget):
         """One job per chart, each drawing the selected ``services`` from ``store``."""
         self.showing.setText(f"Charts for {', '.join(services)}" if services else "")
         jobs: list[tuple[str, Callable[[], None]]] = []
-        step = store.plan.step if store.plan else 0.0
         promql = store.plan.queries_for(services) if store.plan and services else {}
         for key, chart in self.charts.items():
-            lines = self._lines(store, key, services)
             found = [w for s in self._signals[key] for w in warnings.get(s, ())]
             chart.promql = "\n".join(promql[s] for s in self._signals[key] if s in promql)
 
             def job(
-                chart: TimeSeriesChart = chart, lines: list[Line] = lines, found: list[str] = found
+                chart: TimeSeriesChart = chart, key: str = key, found: list[str] = found
             ) -> None:
-                chart.set_window(store.start, store.end, step)
+                # Cut when it runs: a queued job draws what the store holds by then.
+                lines = self._lines(store, key, services)
+                self.group.slide(chart)
+                chart.set_window(store.start, store.end, store.plan.step if store.plan else 0.0)
                 chart.set_lines(lines)
                 chart.set_warnings(found)
 

@@ -61,12 +61,35 @@ class ChartGroup(QObject):
         )
         return button
 
-    def show_window(self, start: float, end: float, *, live: bool = True) -> None:
-        """The data now covers ``start``-``end``: slide there unless the user zoomed."""
+    def show_window(
+        self, start: float, end: float, *, live: bool = True, each_chart: bool = False
+    ) -> None:
+        """The data now covers ``start``-``end``: slide there unless the user zoomed.
+
+        ``each_chart``: only remember the window; each chart slides when it is redrawn
+        (:meth:`slide`), so that a spread refresh does not repaint all linked charts at once.
+        """
         self._window = (start, end)
         self._live = live
-        if self._following:
+        if self._following and not each_chart:
             self._apply_window()
+
+    def slide(self, chart: TimeSeriesChart) -> None:
+        """Move ``chart`` alone to the data's window (unless the user zoomed): the links
+        are held meanwhile, or every linked chart would move and repaint with it."""
+        start, end = self._window
+        if not self._following or math.isnan(start):
+            return
+        boxes = [c.plot.getViewBox() for c in self.charts]
+        self._setting_range = True
+        for box in boxes:
+            box.blockLink(True)
+        try:
+            chart.plot.setXRange(start, end, padding=0)
+        finally:
+            for box in boxes:
+                box.blockLink(False)
+            self._setting_range = False
 
     def back_to_live(self) -> None:
         """Show the data's whole window again and follow it."""

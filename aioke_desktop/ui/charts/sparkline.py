@@ -7,8 +7,6 @@ the rows are built, so painting a table of sparklines costs no more than its tex
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSize, Qt
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 TREND_ROLE = Qt.ItemDataRole.UserRole + 10
 TREND_POINTS = 48
 SPARK_WIDTH = 56
+DRAWN_KEPT = 512  # polylines kept for repaints: a few tables' worth of cells
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -41,19 +40,14 @@ def polylines(values: npt.NDArray[np.float64], rect: QRect) -> list[QPolygonF]:
         return []
     low, high = float(np.nanmin(values)), float(np.nanmax(values))
     span = high - low or 1.0
-    x_step = rect.width() / (len(values) - 1)
+    xs = rect.left() + np.arange(len(values)) * (rect.width() / (len(values) - 1))
+    ys = rect.bottom() - (values - low) / span * (rect.height() - 1)
+    gaps = np.flatnonzero(np.isnan(values))
     runs: list[QPolygonF] = []
-    current = QPolygonF()
-    for i, value in enumerate(values):
-        if math.isnan(value):
-            if current.size() > 1:
-                runs.append(current)
-            current = QPolygonF()
-            continue
-        y = rect.bottom() - (value - low) / span * (rect.height() - 1)
-        current.append(QPointF(rect.left() + i * x_step, y))
-    if current.size() > 1:
-        runs.append(current)
+    for first, stop in zip(np.r_[0, gaps + 1], np.r_[gaps, len(values)], strict=True):
+        if stop - first > 1:
+            points = zip(xs[first:stop].tolist(), ys[first:stop].tolist(), strict=True)
+            runs.append(QPolygonF([QPointF(x, y) for x, y in points]))
     return runs
 
 
@@ -63,6 +57,9 @@ class SparklineDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.line_colour: QColor | None = None  # None: the palette's link colour
+        # Polylines by trend and cell size: a repaint that is not a refresh (hover,
+        # selection, scrolling) draws the same trends again.
+        self._drawn: dict[tuple[bytes, int, int], list[QPolygonF]] = {}
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         values = index.data(TREND_ROLE)
@@ -87,9 +84,21 @@ class SparklineDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             colour = option.palette.color(QPalette.ColorRole.HighlightedText)
         painter.setPen(QPen(colour, 1))
-        for run in polylines(values, spark):
+        painter.translate(spark.topLeft())
+        for run in self._polylines(values, spark.width(), spark.height()):
             painter.drawPolyline(run)
         painter.restore()
+
+    def _polylines(
+        self, values: npt.NDArray[np.float64], width: int, height: int
+    ) -> list[QPolygonF]:
+        key = (values.tobytes(), width, height)
+        runs = self._drawn.get(key)
+        if runs is None:
+            if len(self._drawn) >= DRAWN_KEPT:
+                self._drawn.clear()
+            runs = self._drawn[key] = polylines(values, QRect(0, 0, width, height))
+        return runs
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802 - Qt API
         hint = super().sizeHint(option, index)

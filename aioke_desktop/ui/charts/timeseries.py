@@ -17,7 +17,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QStyle, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QWidget,
+)
 
 from ...core.annotations import Annotation
 from ..theme import StatusColours
@@ -67,6 +75,9 @@ class TimeSeriesChart(QWidget):
         self.readout = QLabel(self)
         self.readout.setTextFormat(Qt.TextFormat.RichText)
         self.readout.setMinimumWidth(10)  # clipped, never widening the chart
+        # Its text changes every refresh: were its width a hint, the layouts around would
+        # move and resize (and repaint) every chart of the window.
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.readout.linkActivated.connect(self._toggle)
         self._text_colour = "#1f2328"
         self.stale = QLabel(self)
@@ -168,6 +179,8 @@ class TimeSeriesChart(QWidget):
 
     def set_threshold(self, value: float | None, label: str = "") -> None:
         """A horizontal line (the SLO's error threshold); None removes it."""
+        if (value, label) == (self._threshold, self.threshold_label.textItem.toPlainText()):
+            return  # every refresh sets it: redraw only when it moved
         self._threshold = value
         self.threshold_label.setText(label)
         self._draw_threshold()

@@ -1,13 +1,16 @@
 """A service's row in the overview: its numbers now, their trends, and its SLO state.
 
-Cut from the overview's store on the GUI thread; the table model only adapts the result.
+Cut from the overview's store and its SLOs' statuses (read as the SLO page reads them) on
+the GUI thread; the table model only adapts the result. The state is the worst of all the
+service's SLOs (availability, latency …), judged by budget left and burn rate over the last
+hour, and the tooltip names the SLO that decided it.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,6 +18,7 @@ import numpy.typing as npt
 
 from ...core.golden_store import GoldenStore
 from ...core.slo import SloDefinition
+from ...core.slo_status import INSUFFICIENT_TRAFFIC, SloStatus
 from ..charts.sparkline import trend
 
 Trend = npt.NDArray[np.float64] | None
@@ -23,10 +27,13 @@ Trend = npt.NDArray[np.float64] | None
 ROW_SIGNALS = ("traffic", "error_ratio", "latency_p50", "latency_p95", "latency_p99", "saturation")
 FAST_BURN = 14.4  # the page-level burn rate of the SRE workbook's multi-window alerts
 LOW_BUDGET_PERCENT = 25.0
+# The burn rate a row is judged by: long enough that a blip does not turn it red, short
+# enough to show a fault within minutes (the 1 h window of the paging alert).
+STATE_WINDOW, STATE_WINDOW_WORDS = "1h", "1 h"
 
 
 class SloState(enum.Enum):
-    """How a service stands against its SLO, worst last."""
+    """How a service stands against its SLOs, worst last."""
 
     UNKNOWN = "unknown"  # no SLO, or no numbers
     OK = "ok"
@@ -34,26 +41,73 @@ class SloState(enum.Enum):
     EXHAUSTED = "exhausted"  # no budget left, or burning at the paging rate
 
 
-def slo_state(
-    budget_percent: float, errors_percent: float, threshold_percent: float | None
-) -> SloState:
-    """The state the row's colour shows.
+_RANK = {state: rank for rank, state in enumerate(SloState)}
+_ALERT_STATES = {"page": SloState.EXHAUSTED, "ticket": SloState.BURNING}
 
-    Exhausted: the budget is spent, or errors come 14.4 times faster than the SLO allows
-    (two percent of a month's budget an hour). Burning: errors above the SLO's rate, or a
-    quarter of the budget or less left.
+
+def slo_state(budget_percent: float, burn_rate: float) -> SloState:
+    """The state of one SLO, from its budget left and its burn rate over the last hour.
+
+    Exhausted: the budget is spent, or it burns 14.4 times faster than planned (two percent
+    of a month's budget an hour, the workbook's paging rate). Burning: faster than planned,
+    or a quarter of the budget or less left. NaN means unknown (no data, too little traffic).
     """
     known_budget = not math.isnan(budget_percent)
-    rate = math.nan
-    if threshold_percent and not math.isnan(errors_percent):
-        rate = errors_percent / threshold_percent
-    if not known_budget and math.isnan(rate):
+    if not known_budget and math.isnan(burn_rate):
         return SloState.UNKNOWN
-    if (known_budget and budget_percent <= 0) or rate >= FAST_BURN:
+    if (known_budget and budget_percent <= 0) or burn_rate >= FAST_BURN:
         return SloState.EXHAUSTED
-    if (known_budget and budget_percent < LOW_BUDGET_PERCENT) or rate > 1:
+    if (known_budget and budget_percent < LOW_BUDGET_PERCENT) or burn_rate > 1:
         return SloState.BURNING
     return SloState.OK
+
+
+@dataclass(frozen=True)
+class SloVerdict:
+    """One SLO's state and why, in words naming the SLO (the row's tooltip)."""
+
+    state: SloState
+    reason: str
+    burn_rate: float = math.nan  # over STATE_WINDOW, for ties between SLOs in one state
+
+
+def slo_verdict(status: SloStatus) -> SloVerdict:
+    """The state of ``status``'s SLO: its budget and its burn rate over the last hour,
+    believed only with enough traffic (the SLO page's low-traffic guard)."""
+    name = status.slo.id
+    hour = status.reading(STATE_WINDOW)
+    rate = hour.trusted_burn_rate if hour is not None else math.nan
+    budget = status.budget_remaining * 100
+    # A firing alert counts as the services map counts it: a page is red, a ticket amber.
+    alerted = _ALERT_STATES.get(status.alert, SloState.UNKNOWN)
+    state = max(slo_state(budget, rate), alerted, key=_RANK.__getitem__)
+    spent = not math.isnan(budget) and budget <= 0
+    burning = f"burning {rate:.1f}× over {STATE_WINDOW_WORDS}"
+    alert = f"{status.alert} alert firing" if status.alert in _ALERT_STATES else ""
+    if state is SloState.EXHAUSTED:
+        why = ["error budget spent" if spent else "", burning if rate >= FAST_BURN else ""]
+        why = why if any(why) else [alert]
+    elif state is SloState.BURNING:
+        low = f"{budget:.0f} % of the error budget left" if budget < LOW_BUDGET_PERCENT else ""
+        why = [burning if rate > 1 else "", low]
+        why = why if any(why) else [alert]
+    elif state is SloState.OK:
+        why = ["within its objective"]
+    elif hour is not None and not hour.enough_traffic:
+        why = [INSUFFICIENT_TRAFFIC]
+    else:
+        why = ["no data"]
+    return SloVerdict(state, f"{name}: " + ", ".join(w for w in why if w), rate)
+
+
+def worst_verdict(statuses: Sequence[SloStatus]) -> SloVerdict | None:
+    """The verdict of the SLO in the worst state (the faster burning of two in one)."""
+    verdicts = [slo_verdict(status) for status in statuses]
+    return max(
+        verdicts,
+        key=lambda v: (_RANK[v.state], -math.inf if math.isnan(v.burn_rate) else v.burn_rate),
+        default=None,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +119,7 @@ class ServiceRow:
     trends: tuple[Trend, ...] = field(default=())
     state: SloState = SloState.UNKNOWN
     slo: str = ""  # which SLO the budget belongs to, for the tooltip
+    reason: str = ""  # which SLO decided the state, and why
 
     def same_numbers(self, other: ServiceRow) -> bool:
         return _same(self.values, other.values) and all(
@@ -97,26 +152,25 @@ def error_threshold(slos: Sequence[SloDefinition], service: str) -> SloDefinitio
     return None
 
 
-def service_row(
-    store: GoldenStore,
-    service: str,
-    budgets: Mapping[str, float],
-    slos: Sequence[SloDefinition],
-) -> ServiceRow:
+def service_row(store: GoldenStore, service: str, statuses: Sequence[SloStatus]) -> ServiceRow:
     """The row of ``service``: each signal's newest value and trend (for saturation, the
-    fullest resource), the budget left in percent, and the state they add up to."""
+    fullest resource), the least budget left of its SLOs in percent, and the worst state
+    of its SLOs (``statuses``: every SLO's; the service's are picked here)."""
     values = [store.latest(signal, service) for signal in ROW_SIGNALS]
     trends: list[npt.NDArray[np.float64] | None] = []
     for signal in ROW_SIGNALS:
         windows = [window for _detail, window in store.series(signal, service)]
         busiest = max(windows, key=lambda w: _newest(w.raw), default=None)
         trends.append(None if busiest is None else trend(busiest.draw))
-    budget = budgets.get(service, math.nan) * 100
-    slo = error_threshold(slos, service)
-    threshold = slo.error_budget_ratio * 100 if slo else None
-    state = slo_state(budget, values[1], threshold)
-    label = f"{slo.name} ({slo.objective_percent:g} %)" if slo else ""
-    return ServiceRow(service, (*values, budget), (*trends, None), state, label)
+    mine = [status for status in statuses if status.slo.service == service]
+    known = [status for status in mine if not math.isnan(status.budget_remaining)]
+    least = min(known, key=lambda status: status.budget_remaining, default=None)
+    budget = math.nan if least is None else least.budget_remaining * 100
+    label = f"{least.slo.id} ({least.slo.objective_percent:g} %)" if least else ""
+    verdict = worst_verdict(mine)
+    state = SloState.UNKNOWN if verdict is None else verdict.state
+    reason = "" if verdict is None else verdict.reason
+    return ServiceRow(service, (*values, budget), (*trends, None), state, label, reason)
 
 
 def _newest(values: npt.NDArray[np.float64]) -> float:

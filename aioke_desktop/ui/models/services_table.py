@@ -66,6 +66,7 @@ STATE_ROLES = [
     Qt.ItemDataRole.ToolTipRole,
     STATE_ROLE,
 ]
+ALL_ROLES = DATA_ROLES + [role for role in STATE_ROLES if role not in DATA_ROLES]
 
 
 class ServicesTableModel(QAbstractTableModel):
@@ -137,7 +138,8 @@ class ServicesTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._state_colour(row.state) or QColor(self._colours.unknown)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{row.service}: SLO {row.state.value}" + (f" ({row.slo})" if row.slo else "")
+            why = row.reason or row.slo  # the SLO that decided the state, and why
+            return f"{row.service}: SLO {row.state.value}" + (f" ({why})" if why else "")
         if role == STATE_ROLE:
             return row.state.value
         return None
@@ -165,21 +167,35 @@ class ServicesTableModel(QAbstractTableModel):
                 self.beginRemoveRows(QModelIndex(), number, number)
                 del self._rows[number]
                 self.endRemoveRows()
-        last_column = len(COLUMNS) - 1
         for number, old in enumerate(self._rows):
-            new = wanted.pop(old.service)
-            self._rows[number] = new
-            roles = [] if new.same_numbers(old) else list(DATA_ROLES)
-            if new.state is not old.state or new.slo != old.slo:
-                roles += [r for r in STATE_ROLES if r not in roles]
-            if roles:
-                self.dataChanged.emit(self.index(number, 0), self.index(number, last_column), roles)
+            self._replace(number, wanted.pop(old.service))
         fresh = [row for row in rows if row.service in wanted]
         if fresh:
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(fresh) - 1)
             self._rows.extend(fresh)
             self.endInsertRows()
+
+    def set_row(self, row: ServiceRow) -> bool:
+        """Update the row of ``row.service`` alone (a refresh can then repaint the table a
+        row a turn); False when the table has no such row."""
+        number = self.row_of(row.service)
+        if number >= 0:
+            self._replace(number, row)
+        return number >= 0
+
+    def _replace(self, number: int, new: ServiceRow) -> None:
+        """Only the roles that changed, of only the columns that changed, are announced:
+        a view repaints no more than that."""
+        old, self._rows[number] = self._rows[number], new
+        if new.state is not old.state or (new.slo, new.reason) != (old.slo, old.reason):
+            last_column = len(COLUMNS) - 1
+            roles = STATE_ROLES if new.same_numbers(old) else ALL_ROLES
+            self.dataChanged.emit(self.index(number, 0), self.index(number, last_column), roles)
+        elif not new.same_numbers(old):
+            self.dataChanged.emit(
+                self.index(number, 1), self.index(number, len(COLUMNS) - 1), DATA_ROLES
+            )
 
 
 class ServicesProxy(QSortFilterProxyModel):

@@ -5,9 +5,10 @@ sparkline, coloured by SLO state) above the four golden-signal charts of the sel
 services, with every change from the event feed and the audit log marked on them.
 
 All services come from one answer: six range queries for every service at once, fetched
-in full when the window changes and then only by their tail (:mod:`core.golden`). A
-refresh merges on the GUI thread in well under a millisecond; the table and each chart
-then redraw one per event-loop turn, so the window never stalls for the whole page.
+in full when the window changes and then only by their tail (:mod:`core.golden`), and
+merged on the fetch's worker. The GUI thread swaps the merged buffers in; each table row
+and each chart then redraws in an event-loop turn of its own (one job a turn for the whole
+app), so the window never stalls for the whole page.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (
@@ -32,8 +34,9 @@ from PySide6.QtWidgets import (
 from ...core.activity import ClusterEvent
 from ...core.annotations import Annotation, ChangeMarks
 from ...core.golden import MAX_POINTS, GoldenFetch, GoldenPlan, fetch_golden
-from ...core.golden_store import GoldenStore
-from ...core.slo import SloDefinition
+from ...core.golden_store import GoldenStore, MergedFetch
+from ...core.slo import DEFAULT_MIN_REQUESTS_PER_HOUR, SloDefinition
+from ...core.slo_status import SloStatus
 from ...runtime.event_feed import EventFeed
 from ...runtime.poller import Health, PollHealth
 from ...runtime.session import Connection
@@ -47,7 +50,7 @@ from ..slo_view.fetch import ClusterWithContextSlos
 from ..theme import StatusColours
 from .base import Page, ViewSettings
 
-BUDGETS_EVERY_S = 60.0  # budgets computed from SLO definitions cost a query per SLO
+BUDGETS_EVERY_S = 60.0  # the SLOs' budgets and burn rates cost a dozen queries
 ROW_HEIGHT = 26
 TABLE_ROWS_SHOWN = 8  # more services scroll; the charts keep most of the page
 CHART_COLUMNS = 2  # the golden-signal charts, two a row
@@ -81,7 +84,8 @@ class OverviewPage(Page):
         self.proxy = ServicesProxy(self)
         self.proxy.setSourceModel(self.model)
         self.slos: tuple[SloDefinition, ...] = ()
-        self.budgets: dict[str, float] = {}
+        self.slo_statuses: tuple[SloStatus, ...] = ()
+        self.min_requests_per_hour = DEFAULT_MIN_REQUESTS_PER_HOUR
         self.changes = ChangeMarks()
         self._drawn_changes = -1
         self._selected_once = False
@@ -156,8 +160,9 @@ class OverviewPage(Page):
             self._start_over(plan, connection)
         store = self.store
         budgets_read = [-math.inf]  # touched by the worker only: fetches never overlap
+        threshold = self.min_requests_per_hour
 
-        def fetch() -> GoldenFetch:
+        def fetch() -> MergedFetch:
             due = time.monotonic() - budgets_read[0] >= BUDGETS_EVERY_S
             result = fetch_golden(
                 connection.prometheus,
@@ -166,12 +171,17 @@ class OverviewPage(Page):
                 since=store.since(plan),
                 cluster=ClusterWithContextSlos(connection),
                 known_slos=self.slos if due else (),
+                min_requests_per_hour=threshold,
             )
-            if result.budgets is not None:
+            if result.slo_statuses is not None:
                 budgets_read[0] = time.monotonic()
-            return result
+            return store.prepare(result)  # merged here: the GUI thread only swaps it in
 
         return fetch
+
+    def set_min_requests_per_hour(self, value: float) -> None:
+        """The low-traffic guard of the SLO states that colour the rows (from the next view)."""
+        self.min_requests_per_hour = float(value)
 
     def chart_pixels(self) -> int:
         """About the width of a chart's plot in pixels: a step as Grafana chooses it gives no
@@ -185,27 +195,33 @@ class OverviewPage(Page):
         if connection is not self._source:  # another cluster: its own services and SLOs
             self._source = connection
             self.model.set_rows([])
-            self.slos, self.budgets, self._selected_once = (), {}, False
+            self.slos, self.slo_statuses, self._selected_once = (), (), False
         self.store.reset(plan)
+        self._redraws.clear()  # queued redraws would cut the emptied store
         self.charts.group.back_to_live()
 
     def present(self, data: object) -> bool:
-        if not isinstance(data, GoldenFetch) or not self.store.merge(data):
+        if isinstance(data, GoldenFetch) and not isinstance(data, MergedFetch):
+            data = self.store.prepare(data)  # not merged on a worker (a test hands it in)
+        if not isinstance(data, MergedFetch) or not self.store.commit(data):
             return bool(self.model.rowCount())  # an answer for an old window: keep what shows
         if data.slos is not None:
             self.slos = data.slos
-        if data.budgets is not None:
-            self.budgets = dict(data.budgets)
+        if data.slo_statuses is not None:
+            self.slo_statuses = data.slo_statuses
         if data.history is not None:
             self.changes.set_history(data.history)
         if data.full:  # notes are about what only full fetches read
             self.notes.setText(" ".join(data.notes))
-        self.charts.group.show_window(self.store.start, self.store.end, live=data.plan.live)
+        # A tail: each chart slides to the new window in its own turn, as it is redrawn.
+        self.charts.group.show_window(
+            self.store.start, self.store.end, live=data.plan.live, each_chart=not data.full
+        )
         if data.full:  # the user waits for a new window: draw it all now
             self._update_table()
             self._redraw_charts(spread=False)
         else:
-            self._redraws.queue("table", self._update_table)
+            self._queue_table()
             self._redraw_charts(spread=True)
         return bool(self.store.services())
 
@@ -261,14 +277,30 @@ class OverviewPage(Page):
         return self.proxy.mapFromSource(self.model.index(self.model.row_of(service), 0)).row()
 
     def _update_table(self) -> None:
-        services = sorted(set(self.store.services()) | set(self.budgets))
-        rows = [service_row(self.store, s, self.budgets, self.slos) for s in services]
+        known = {status.slo.service for status in self.slo_statuses}
+        services = sorted(set(self.store.services()) | known)
+        rows = [service_row(self.store, s, self.slo_statuses) for s in services]
         self.model.set_rows(rows)
         self.table.updateGeometry()  # its size hint follows the rows
         if not self._selected_once and self.proxy.rowCount():
             self._selected_once = True
             first = self.proxy.index(0, 0).data(SERVICE_ROLE)
             self.select_services([str(first)])
+
+    def _queue_table(self) -> None:
+        """A tail: each row updates in a turn of its own, so that the table repaints a row
+        at a time; the whole table in one turn when services came or went."""
+        known = {status.slo.service for status in self.slo_statuses}
+        services = sorted(set(self.store.services()) | known)
+        if services != sorted(row.service for row in self.model.rows):
+            self._redraws.queue("table", self._update_table)
+            return
+        for service in services:
+            self._redraws.queue(("row", service), partial(self._update_row, service))
+
+    def _update_row(self, service: str) -> None:
+        if not self.model.set_row(service_row(self.store, service, self.slo_statuses)):
+            self._update_table()  # gone meanwhile (another cluster): the whole table
 
     def _selection_changed(self, *_: QItemSelection) -> None:
         self._redraw_charts(spread=False)
