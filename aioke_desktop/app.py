@@ -166,8 +166,15 @@ class Shell:
         )
 
 
+# How long a worker may keep the GIL while the GUI thread waits (CPython's default: 5 ms).
+# Workers parse answers while charts repaint; at 5 ms a turn the event loop falls a frame
+# behind whenever one does.
+SWITCH_INTERVAL_SECONDS = 0.0005
+
+
 def make_application(argv: list[str] | None = None) -> QApplication:
     """The QApplication, with the names the desktop and QSettings-based parts of Qt use."""
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
     app.setApplicationName(APP_NAME)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QApplication, QGridLayout, QWidget
 from aioke_desktop.api.cluster import ClusterClient
 from aioke_desktop.api.http import HttpPolicy
 from aioke_desktop.api.prometheus import PrometheusSource
+from aioke_desktop.app import make_application
 from aioke_desktop.core.contexts import Context
 from aioke_desktop.runtime.session import Connection, Session
 from aioke_desktop.runtime.task_runner import TaskRunner
@@ -180,9 +181,9 @@ def run_event_loop(seconds: float) -> None:
 
 
 def application() -> QApplication:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the bench draws off screen
-    existing = QApplication.instance()
-    return existing if isinstance(existing, QApplication) else QApplication(["bench"])
+    """The app's own QApplication set-up (its GIL switch interval too), drawing off screen."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return make_application(["bench"])
 
 
 class Dashboard:
@@ -244,8 +245,8 @@ class Dashboard:
         answer is merged and every panel redrawn and painted."""
         self.clock.advance(REFRESH_S)
         wanted = self.answers + len(self.pages)
-        for page in self.pages:
-            page.refresh()
+        for page in self.pages:  # each page's poller fires in its own slot, as in the app
+            QTimer.singleShot(0, page.refresh)
         if not wait_until(lambda: self.answers >= wanted, timeout_s):
             raise TimeoutError("a dashboard refresh did not finish")
         if self._held:

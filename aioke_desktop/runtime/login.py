@@ -232,8 +232,21 @@ class LoginFlow(QObject):
             "automatic",
             lambda: steps.log_in_with_kept_factors(cluster, codes, context, user, found),
             lambda done: self._answered(gen, attempt, done),
-            lambda error: self._ask(gen, found, explain(error, context)) if ask else self.cancel(),
+            lambda error: (
+                self._ask(gen, found, explain(error, context)) if ask else self._gave_up(gen, error)
+            ),
         )
+
+    def _gave_up(self, gen: int, error: BaseException) -> None:
+        """An automatic login (demo, screenshot) failed and there is no dialog: say so."""
+        context = self._context
+        if gen != self._gen or context is None:
+            return
+        failure = explain(error, context)
+        log.warning("automatic login to %s failed: %s", context.name, failure.message)
+        self.cancel()
+        self.notice.emit(failure.message)
+        self.failed.emit(failure)
 
     def _ask(self, gen: int, found: Found, problem: LoginFailure | None) -> None:
         context, connection = self._context, self._connection

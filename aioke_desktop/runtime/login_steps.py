@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..api.auth import Tokens
 from ..api.cluster import ClusterClient, Enrollment, LoggedIn
-from ..api.errors import ApiError, EnrollmentRequired, Unauthorized
+from ..api.errors import ApiError, EnrollmentRequired, LoginFailed, Unauthorized
 from ..api.http import HttpPolicy
 from ..core.contexts import Context
 from .login_secrets import Found, LoginSecrets
@@ -89,10 +89,20 @@ def log_in_with_kept_factors(
 ) -> Done:
     """Log in with a kept password and a code from the kept TOTP secret (demo mode)."""
     codes.keep_secret(context.name, username, found.totp_secret)
-    code = codes.auto_code(context.name, username, time.time() + (probe(cluster) or 0.0))
+    server_now = time.time() + (probe(cluster) or 0.0)
+    code = codes.auto_code(context.name, username, server_now)
     if code is None or found.password is None:
         raise NoFreshCodeError
-    logged = cluster.login(username, found.password, code)
+    try:
+        logged = cluster.login(username, found.password, code)
+    except LoginFailed:
+        # Another app on this account (a second --demo window) may have spent this step's
+        # code: the server accepts the next step's too, so try that one once.
+        codes.spend(context.name, username, code)
+        code = codes.auto_code(context.name, username, server_now)
+        if code is None:
+            raise
+        logged = cluster.login(username, found.password, code)
     return Done(logged, code, None, found.totp_secret)
 
 
