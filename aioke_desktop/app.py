@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication
 from . import __version__
 from .config import AppConfig, ConfigError, ConfigStore, config_dir
 from .core.contexts import Context
-from .screenshot import capture
+from .screenshot import EXIT_NOT_LOADED, capture
 from .ui.main_window import MainWindow
 from .ui.navigation import PageSlot
 from .ui.pages import PAGE_KEYS, PAGES, ViewSettings, page_type
@@ -432,6 +432,10 @@ def run(options: Options, argv: list[str] | None = None) -> int:
             shell.controls.log_in_to(shell.active, interactive=False)
         _wait_for_login(shell, LOGIN_TIMEOUT_S)
         status = capture(shell.window, options.screenshot, size=options.size)
+        if shell.session.connection is None and (options.demo or shell.active is not None):
+            # The page says "log in": a picture, but not of the page that was asked for.
+            print("aioke-desktop: the login did not succeed; see the banner", file=sys.stderr)
+            status = max(status, EXIT_NOT_LOADED)
         shell.shutdown(save=False)  # a screenshot run does not move the user's window
         return status
     if shell.controls is not None and not options.demo:

@@ -17,9 +17,14 @@ from ..api.errors import ApiError, EnrollmentRequired, LoginFailed, Unauthorized
 from ..api.http import HttpPolicy
 from ..core.contexts import Context
 from .login_secrets import Found, LoginSecrets
-from .login_support import LoginAttempt, TotpCodes
+from .login_support import STEP_SECONDS, LoginAttempt, TotpCodes
 
 log = logging.getLogger(__name__)
+
+
+# Codes tried from a kept TOTP secret before giving up: each refusal counts towards the
+# account's lockout (five), so few.
+KEPT_CODE_TRIES = 3
 
 
 class NoFreshCodeError(ApiError):
@@ -89,21 +94,30 @@ def log_in_with_kept_factors(
 ) -> Done:
     """Log in with a kept password and a code from the kept TOTP secret (demo mode)."""
     codes.keep_secret(context.name, username, found.totp_secret)
-    server_now = time.time() + (probe(cluster) or 0.0)
-    code = codes.auto_code(context.name, username, server_now)
-    if code is None or found.password is None:
+    if found.password is None:
         raise NoFreshCodeError
-    try:
-        logged = cluster.login(username, found.password, code)
-    except LoginFailed:
-        # Another app on this account (a second --demo window) may have spent this step's
-        # code: the server accepts the next step's too, so try that one once.
-        codes.spend(context.name, username, code)
+    skew = probe(cluster) or 0.0
+    refused, waited = 0, False
+    while True:
+        server_now = time.time() + skew
         code = codes.auto_code(context.name, username, server_now)
-        if code is None:
-            raise
-        logged = cluster.login(username, found.password, code)
-    return Done(logged, code, None, found.totp_secret)
+        if code is None:  # this step's code and the next one's are spent
+            if waited:
+                raise NoFreshCodeError
+            time.sleep(STEP_SECONDS - server_now % STEP_SECONDS + 0.5)  # a new step
+            waited = True
+            continue
+        try:
+            logged = cluster.login(username, found.password, code)
+        except LoginFailed:
+            # Another app on this account (a second --demo run) may have spent the code;
+            # the password is the kept one, so try the next code, a few times at most.
+            refused += 1
+            if refused == KEPT_CODE_TRIES:
+                raise
+            codes.spend(context.name, username, code)
+            continue
+        return Done(logged, code, None, found.totp_secret)
 
 
 def revoke(context: Context, tokens: Tokens) -> None:
