@@ -10,6 +10,8 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -114,10 +116,13 @@ def test_a_forced_breaker_state_reverts_at_its_ttl(sandbox: Sandbox) -> None:
 def test_a_guard_aborts_a_run_whose_slo_burns_too_fast(sandbox: Sandbox) -> None:
     # Gateway takes the traffic directly (no breaker in front of it), so its own SLO burns.
     client = sandbox.operator("chaos", step_up=True)
-    run = launch(
-        client, fault="error", target="gateway", params={"status": 500, "rate_percent": 50},
-        duration_seconds=300, guard={"slo": "gateway/requests-availability"},
-    )  # fmt: skip
+    # Earlier tests may have spent gateway's budget (1 day of history makes a 30-day budget
+    # move fast): the launch floor is another test's subject, so it is off for this one.
+    with safety_floor(sandbox, 0.0):
+        run = launch(
+            client, fault="error", target="gateway", params={"status": 500, "rate_percent": 50},
+            duration_seconds=300, guard={"slo": "gateway/requests-availability"},
+        )  # fmt: skip
     aborted = sandbox.wait_for(
         "the guard to abort the run",
         lambda: (
@@ -129,14 +134,24 @@ def test_a_guard_aborts_a_run_whose_slo_burns_too_fast(sandbox: Sandbox) -> None
     assert aborted["observed_value"] > 14.4
 
 
-def test_a_launch_is_refused_while_the_budget_is_below_the_floor(sandbox: Sandbox) -> None:
+@contextmanager
+def safety_floor(sandbox: Sandbox, percent: float) -> Iterator[httpx.Client]:
+    """The chaos launch floor at ``percent`` for the block; the previous settings after."""
     admin = sandbox.operator("admin", step_up=True)
     current = admin.get("/chaos/safety")
     settings = {k: v for k, v in current.json().items() if k in _SAFETY_FIELDS}
-    strict = {**settings, "error_budget_floor_percent": 99.9}
-    put = admin.put("/chaos/safety", json=strict, headers={"If-Match": current.headers["ETag"]})
+    changed = {**settings, "error_budget_floor_percent": percent}
+    put = admin.put("/chaos/safety", json=changed, headers={"If-Match": current.headers["ETag"]})
     assert put.status_code == 200, put.text
     try:
+        yield admin
+    finally:
+        now = admin.get("/chaos/safety")
+        admin.put("/chaos/safety", json=settings, headers={"If-Match": now.headers["ETag"]})
+
+
+def test_a_launch_is_refused_while_the_budget_is_below_the_floor(sandbox: Sandbox) -> None:
+    with safety_floor(sandbox, 99.9) as admin:
         reply = admin.post(
             "/chaos/runs",
             json={"fault": "cpu", "target": "checkout", "params": {"saturation": 0.9},
@@ -145,9 +160,6 @@ def test_a_launch_is_refused_while_the_budget_is_below_the_floor(sandbox: Sandbo
         )  # fmt: skip
         assert reply.status_code == 409
         assert "budget" in reply.json()["detail"]
-    finally:
-        now = admin.get("/chaos/safety")
-        admin.put("/chaos/safety", json=settings, headers={"If-Match": now.headers["ETag"]})
 
 
 _SAFETY_FIELDS = {
