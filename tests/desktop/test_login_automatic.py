@@ -47,7 +47,8 @@ def test_an_automatic_login_that_fails_says_why_instead_of_waiting(
         login.flow.notice.connect(said.append)  # the window shows it as a banner
         with (
             qtbot.assertNotEmitted(login.flow.prompt),
-            qtbot.waitSignal(login.flow.failed, timeout=WAIT_MS),
+            # three refusals at most, and one wait for a new 30 s TOTP step between them
+            qtbot.waitSignal(login.flow.failed, timeout=WAIT_MS + 35_000),
         ):
             login.flow.start(
                 login.context(user),
