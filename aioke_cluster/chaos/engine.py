@@ -31,6 +31,7 @@ from ..clock import Clock
 from ..db import Database
 from ..events import EventBus
 from ..prometheus import PrometheusQuery
+from ..ticker import Ticker
 from . import store
 from .catalog import SANDBOX_SERVICES, FaultCatalog
 from .guards import Verdict, evaluate
@@ -99,10 +100,20 @@ class ChaosEngine:
         self._cache_lock = threading.Lock()
         self._blind: dict[int, int] = {}
         self._guard_lock = threading.Lock()  # the loop and a caller may evaluate at once
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._next_guards = time.monotonic()
+        self._ticker = Ticker("chaos-engine", self._pass, TICK_SECONDS)
         self.registry = registry if registry is not None else CollectorRegistry()
         self.registry.register(_FaultGauge(self))
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the loop (idempotent)."""
+        self._ticker.start()
+
+    def stop(self) -> None:
+        """Stop the loop and wait for it; call before the database closes."""
+        self._ticker.stop()
 
     # --- what the workload reads -------------------------------------------------------
 
@@ -131,34 +142,11 @@ class ChaosEngine:
                 self._cache = (loaded_at, loaded)
         return loaded
 
-    # --- the loop ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Start the loop (idempotent)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="chaos-engine", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        """Stop the loop and wait for it; call before the database closes."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        next_guards = time.monotonic()
-        while not self._stop.is_set():
-            try:
-                self.complete_expired()
-                if time.monotonic() >= next_guards:
-                    next_guards = time.monotonic() + self.guard_seconds
-                    self.check_guards()
-            except Exception:
-                log.exception("a chaos engine pass failed; the next one retries")
-            self._stop.wait(TICK_SECONDS)
+    def _pass(self) -> None:
+        self.complete_expired()
+        if time.monotonic() >= self._next_guards:
+            self._next_guards = time.monotonic() + self.guard_seconds
+            self.check_guards()
 
     def complete_expired(self) -> None:
         """Close every run whose end has passed, publishing ``chaos.completed`` for each."""

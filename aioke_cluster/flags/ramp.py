@@ -28,6 +28,7 @@ from ..clock import Clock
 from ..db import Database
 from ..events import EventBus
 from ..prometheus import PrometheusError, PrometheusQuery
+from ..ticker import Ticker
 from . import ramp_store, store
 from .ramp_store import Decision, Ramp
 from .store import StoredFlag
@@ -132,29 +133,15 @@ class FlagRamps:
         self.db, self.clock, self.bus, self.prometheus = db, clock, bus, prometheus
         self.tick_seconds = tick_seconds
         self._lock = threading.Lock()  # the loop and a test may decide at once
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._ticker = Ticker("flag-ramps", self.decide_due, tick_seconds)
 
     def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="flag-ramps", daemon=True)
-        self._thread.start()
+        """Start the loop (idempotent)."""
+        self._ticker.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(10)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.decide_due()
-            except Exception:
-                log.exception("a flag ramp pass failed; the next one retries")
-            self._stop.wait(self.tick_seconds)
+        """Stop the loop and wait for it; call before the database closes."""
+        self._ticker.stop()
 
     def decide_due(self) -> None:
         """Take every decision that has fallen due."""
