@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from aioke_desktop.api.prometheus import PrometheusSource
-from aioke_desktop.core.golden import SLOTH_BUDGET, GoldenPlan, fetch_golden, series_points
+from aioke_desktop.core.golden import GoldenPlan, fetch_golden, series_points
 from aioke_desktop.core.golden_store import GoldenStore
 from aioke_desktop.core.promql import GoldenSignalTemplates
 from aioke_desktop.core.series import parse_result
@@ -198,13 +198,11 @@ def _refresh_once(
 
 def _raw_requests(plan: GoldenPlan, start: float, end: float) -> list[tuple[str, dict[str, str]]]:
     """The requests of the app's refresh, as prometheus-api-client words them."""
-    requests: list[tuple[str, dict[str, str]]] = [
+    return [
         ("/api/v1/query_range",
          {"query": expr, "start": f"{start:.0f}", "end": f"{end:.0f}", "step": f"{plan.step:g}"})
         for _signal, expr in plan.queries
     ]  # fmt: skip
-    requests.append(("/api/v1/query", {"query": SLOTH_BUDGET, "time": f"{end:.3f}"}))
-    return requests
 
 
 def _raw_refresh(raw: httpx.Client, plan: GoldenPlan, start: float, end: float) -> float:

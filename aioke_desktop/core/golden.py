@@ -36,10 +36,6 @@ SCRAPE_SECONDS = 5.0  # the sandbox's scrape interval; a step below it only repe
 OVERLAP_STEPS = 2  # the newest points move while late scrapes arrive: fetch them again
 MIN_RATE_WINDOW_S = 300.0  # the templates' 5m: long enough to smooth a quiet service
 NICE_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600)
-# The cheapest read of every service's budget (bench/data_path.py times it); the page reads
-# each SLO's whole status instead (budget and burn rates), as the SLO page does.
-SLOTH_BUDGET = "min by (sloth_service) (slo:period_error_budget_remaining:ratio)"
-
 LATENCY_SIGNALS = {"latency_p50": 0.5, "latency_p95": 0.95, "latency_p99": 0.99}
 SIGNALS = (*LATENCY_SIGNALS, "traffic", "error_ratio", "saturation")
 # Charts show milliseconds and percentages; Prometheus answers seconds and ratios.
