@@ -97,6 +97,11 @@ class FlagsPage(OpsPage):
         self.search.textChanged.connect(self.proxy.set_text)
         self.stale_only = QCheckBox("Stale flags only", content)
         self.stale_only.toggled.connect(self.proxy.set_stale_only)
+        # The table first: the buttons' gates ask it for the selection as they are made.
+        # "Last change" gives way (its tooltip keeps the version): a ramp's state stays whole.
+        self.table = ops_table(self.proxy, content, 0, stretch=LAST_CHANGE_COLUMN)
+        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.table.doubleClicked.connect(lambda _index: self._edit())
         chosen, selected = self._selection_reason, self._with_selected
         self.new_button = self.lever(
             "New flag…", content, "operator", lambda: actions.new_flag(self._keys())
@@ -141,11 +146,6 @@ class FlagsPage(OpsPage):
             self.archive_button,
         ):
             toolbar.addWidget(button)
-
-        # "Last change" gives way (its tooltip keeps the version): a ramp's state stays whole.
-        self.table = ops_table(self.proxy, content, 0, stretch=LAST_CHANGE_COLUMN)
-        self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda _index: self._edit())
 
         self.hint = QLabel(content)
         self.hint.setVisible(False)
@@ -281,8 +281,6 @@ class FlagsPage(OpsPage):
     # Selection and history --------------------------------------------------------------
 
     def selected_flag(self) -> Flag | None:
-        if not hasattr(self, "table"):  # a logged-in session's gates ask while it is built
-            return None
         rows = self.table.selectionModel().selectedRows()
         flag = rows[0].data(ITEM_ROLE) if rows else None
         return flag if isinstance(flag, Flag) else None
