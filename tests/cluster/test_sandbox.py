@@ -12,12 +12,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from sandbox_harness import Sandbox
+
+from sandbox_harness import Sandbox, running_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -113,16 +115,24 @@ def test_a_forced_breaker_state_reverts_at_its_ttl(sandbox: Sandbox) -> None:
     assert [h["to"] for h in history[-2:]] == ["FORCED_OPEN", "CLOSED"]
 
 
-def test_a_guard_aborts_a_run_whose_slo_burns_too_fast(sandbox: Sandbox) -> None:
+@pytest.fixture
+def untouched_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    """A sandbox of its own: in the shared one, earlier tests' faults leave gateway's burn
+    rate above a guard's threshold for minutes and can spend its whole error budget, and
+    the control plane then rightly refuses the launch this test needs."""
+    with running_sandbox(tmp_path / "work") as running:
+        yield running
+
+
+@pytest.mark.timeout(300)
+def test_a_guard_aborts_a_run_whose_slo_burns_too_fast(untouched_sandbox: Sandbox) -> None:
+    sandbox = untouched_sandbox
     # Gateway takes the traffic directly (no breaker in front of it), so its own SLO burns.
     client = sandbox.operator("chaos", step_up=True)
-    # Earlier tests may have spent gateway's budget (1 day of history makes a 30-day budget
-    # move fast): the launch floor is another test's subject, so it is off for this one.
-    with safety_floor(sandbox, 0.0):
-        run = launch(
-            client, fault="error", target="gateway", params={"status": 500, "rate_percent": 50},
-            duration_seconds=300, guard={"slo": "gateway/requests-availability"},
-        )  # fmt: skip
+    run = launch(
+        client, fault="error", target="gateway", params={"status": 500, "rate_percent": 50},
+        duration_seconds=300, guard={"slo": "gateway/requests-availability"},
+    )  # fmt: skip
     aborted = sandbox.wait_for(
         "the guard to abort the run",
         lambda: (
@@ -151,6 +161,11 @@ def safety_floor(sandbox: Sandbox, percent: float) -> Iterator[httpx.Client]:
 
 
 def test_a_launch_is_refused_while_the_budget_is_below_the_floor(sandbox: Sandbox) -> None:
+    # Right after the sandbox starts, Prometheus may not have recorded the budget yet.
+    sandbox.wait_for(
+        "checkout's error budget to be recorded",
+        lambda: sandbox.query('slo:period_error_budget_remaining:ratio{sloth_service="checkout"}'),
+    )
     with safety_floor(sandbox, 99.9) as admin:
         reply = admin.post(
             "/chaos/runs",
