@@ -18,7 +18,6 @@ from typing import Any
 import httpx
 import pytest
 
-
 from sandbox_harness import Sandbox, running_sandbox
 
 pytestmark = pytest.mark.slow
