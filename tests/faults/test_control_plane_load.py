@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
+import re
 import sqlite3
 import ssl
 import subprocess
@@ -43,6 +45,9 @@ WRITES_PER_SECOND = 50
 SECONDS = 60
 OPERATORS = 5
 P99_LIMIT_S = 0.250
+# A poller reads only the seqs: decoding each answer's ~75 whole events (30 KB) took a third
+# of the pollers' CPU, which on two cores is CPU the server under test did not get.
+EVENT_SEQ = re.compile(rb'\{"seq": (\d+), "time": ')
 
 SERVE = """
 import socket, sys, uvicorn
@@ -144,8 +149,7 @@ async def _poll(
             tally.errors.append(f"poll: {exc!r}")
             return
         tally.polls += 1
-        page = reply.json()
-        seen += [e["seq"] for e in page["events"]]
+        seen += [int(n) for n in EVENT_SEQ.findall(reply.content)]
         cursor = max([cursor, *seen[-1:]])
 
 
@@ -238,18 +242,13 @@ def _report(tally: Tally) -> float:
     print(
         f"\nwrites answered {len(tally.write_latencies)}, "
         f"p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
-        f"max {latencies[-1] * 1000:.0f} ms, polls {tally.polls}, errors {len(tally.errors)}"
+        f"max {latencies[-1] * 1000:.0f} ms, polls {tally.polls}, errors {len(tally.errors)}, "
+        # Other work on the two cores is the first suspect when the p99 is high.
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     return p99
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="p99 < 250 ms is missed on the shared 2-core machine: the median is now ~15-20 ms, "
-    "but the event loop still stalls for 100-300 ms (CPU shared with the pollers and other "
-    "work, garbage collection) and pollers sometimes see 'Server disconnected'; see "
-    "docs/reliability.md row 15",
-)
 def test_200_pollers_and_50_writes_a_second_for_a_minute(server: tuple[str, Path]) -> None:
     api, db_path = server
     poll_keys = _api_keys(db_path, {f"viewer{n}": ["viewer"] for n in range(20)}, POLLERS // 20)
