@@ -11,7 +11,6 @@ import signal
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -143,29 +142,19 @@ def test_a_guard_aborts_a_run_whose_slo_burns_too_fast(untouched_sandbox: Sandbo
     assert aborted["observed_value"] > 14.4
 
 
-@contextmanager
-def safety_floor(sandbox: Sandbox, percent: float) -> Iterator[httpx.Client]:
-    """The chaos launch floor at ``percent`` for the block; the previous settings after."""
-    admin = sandbox.operator("admin", step_up=True)
-    current = admin.get("/chaos/safety")
-    settings = {k: v for k, v in current.json().items() if k in _SAFETY_FIELDS}
-    changed = {**settings, "error_budget_floor_percent": percent}
-    put = admin.put("/chaos/safety", json=changed, headers={"If-Match": current.headers["ETag"]})
-    assert put.status_code == 200, put.text
-    try:
-        yield admin
-    finally:
-        now = admin.get("/chaos/safety")
-        admin.put("/chaos/safety", json=settings, headers={"If-Match": now.headers["ETag"]})
-
-
 def test_a_launch_is_refused_while_the_budget_is_below_the_floor(sandbox: Sandbox) -> None:
     # Right after the sandbox starts, Prometheus may not have recorded the budget yet.
     sandbox.wait_for(
         "checkout's error budget to be recorded",
         lambda: sandbox.query('slo:period_error_budget_remaining:ratio{sloth_service="checkout"}'),
     )
-    with safety_floor(sandbox, 99.9) as admin:
+    admin = sandbox.operator("admin", step_up=True)
+    current = admin.get("/chaos/safety")
+    settings = {k: v for k, v in current.json().items() if k in _SAFETY_FIELDS}
+    strict = {**settings, "error_budget_floor_percent": 99.9}
+    put = admin.put("/chaos/safety", json=strict, headers={"If-Match": current.headers["ETag"]})
+    assert put.status_code == 200, put.text
+    try:
         reply = admin.post(
             "/chaos/runs",
             json={"fault": "cpu", "target": "checkout", "params": {"saturation": 0.9},
@@ -174,6 +163,9 @@ def test_a_launch_is_refused_while_the_budget_is_below_the_floor(sandbox: Sandbo
         )  # fmt: skip
         assert reply.status_code == 409
         assert "budget" in reply.json()["detail"]
+    finally:
+        now = admin.get("/chaos/safety")
+        admin.put("/chaos/safety", json=settings, headers={"If-Match": now.headers["ETag"]})
 
 
 _SAFETY_FIELDS = {
